@@ -1,0 +1,51 @@
+# Zhiyuan: `make run` sets up and starts the demo; `make test` sets up and runs every test.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export ZHIYUAN_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: run test test-sqlite test-postgres lint venv system-deps messages bench clean
+
+$(STAMP): pyproject.toml requirements-dev.lock
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian packages the tests need: Chromium for the browser journeys, gettext for the catalogue check.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v msgfmt >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext fonts-noto-cjk >/dev/null; \
+	  else echo "Install chromium and gettext (apt-get install chromium gettext)"; fi; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/zhiyuan migrate --noinput
+	$(BIN)/zhiyuan demo --if-empty
+	$(BIN)/zhiyuan serve
+
+test: $(STAMP) system-deps lint test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test-sqlite: $(STAMP)
+	ZHIYUAN_ENV=test $(BIN)/pytest -n 2
+
+test-postgres: $(STAMP)
+	ZHIYUAN_ENV=test $(BIN)/python tools/with_postgres.py -- $(BIN)/pytest -n 2 -m "not browser"
+
+messages: $(STAMP)
+	cd src/zhiyuan && ../../$(BIN)/zhiyuan makemessages -l zh_Hans --no-location --no-obsolete && ../../$(BIN)/zhiyuan compilemessages -l zh_Hans
+
+bench: $(STAMP)
+	$(BIN)/python bench/import_enterprises.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,28 @@
+"""Template context shared by every page: the navigation for the user's role and the site name."""
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from zhiyuan.accounts.models import Role
+from zhiyuan.accounts.permissions import can_use_admin, is_district_staff
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    items = []
+    if user is not None and user.is_authenticated:
+        items.append({"label": _("Home"), "url": reverse("core:home"), "key": "home"})
+        if is_district_staff(user):
+            items.append({"label": _("Enterprises"), "url": reverse("enterprises:list"), "key": "enterprises"})
+        elif user.role == Role.ENTERPRISE and user.enterprise_id:
+            items.append(
+                {
+                    "label": _("My enterprise"),
+                    "url": reverse("enterprises:detail", args=[user.enterprise_id]),
+                    "key": "enterprises",
+                }
+            )
+        if can_use_admin(user):
+            items.append({"label": _("Administration"), "url": reverse("admin:index"), "key": "admin"})
+    return {"nav_items": items, "district_name": settings.ZHIYUAN_DISTRICT_NAME}

@@ -1,0 +1,17 @@
+"""Core read selectors: an object's audit history."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import QuerySet
+
+from zhiyuan.core.models import AuditEntry
+
+
+def audit_history(obj: models.Model) -> QuerySet[AuditEntry]:
+    """Every audit entry recorded for `obj`, newest first.
+
+    The caller must already have checked that the user may see `obj`; the history is part of it.
+    """
+    content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
+    return AuditEntry.objects.filter(content_type=content_type, object_id=str(obj.pk)).select_related("actor")
+
