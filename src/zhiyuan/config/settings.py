@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 from zhiyuan.config.env import env_bool, env_int, env_list, env_str
 
@@ -66,7 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "zhiyuan.core.middleware.DefaultLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -193,7 +194,8 @@ TASKS = {
     }
 }
 
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("All")
+DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = True
 
 EMAIL_BACKEND = env_str("ZHIYUAN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

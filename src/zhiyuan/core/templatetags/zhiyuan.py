@@ -1,4 +1,4 @@
-"""Template helpers for audit history and display."""
+"""Template helpers for the audit history."""
 
 from django import template
 from django.core.exceptions import FieldDoesNotExist
@@ -16,17 +16,32 @@ VERBS = {
 
 
 @register.filter
-def field_label(entry, field_name: str) -> str:
-    """The translated verbose name of a field named in an audit entry's changes."""
-    model = entry.content_type.model_class()
-    try:
-        return str(model._meta.get_field(field_name).verbose_name)
-    except (FieldDoesNotExist, AttributeError):
-        return field_name
-
-
-@register.filter
 def action_label(action: str) -> str:
     """A readable label for a dotted audit action: the verb translated, the rest kept."""
     verb = action.rsplit(".", 1)[-1]
     return str(VERBS.get(verb, action))
+
+
+@register.filter
+def actor_label(entry) -> str:
+    """Who made the change; writes made by the system itself (imports, tasks, demo) say so."""
+    if entry.actor_id is None and entry.actor_repr == "system":
+        return str(_("System"))
+    return entry.actor_repr
+
+
+@register.simple_tag
+def audit_changes(entry) -> list[tuple[str, object, object]]:
+    """The entry's changes as (field label, old, new), with choice values shown by their labels."""
+    model = entry.content_type.model_class()
+    rows = []
+    for name, pair in entry.changes.items():
+        old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        try:
+            field = model._meta.get_field(name)
+        except (FieldDoesNotExist, AttributeError):
+            rows.append((name, old, new))
+            continue
+        choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
+        rows.append((str(field.verbose_name), choices.get(old, old), choices.get(new, new)))
+    return rows

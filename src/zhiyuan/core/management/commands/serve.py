@@ -25,7 +25,7 @@ class Command(BaseCommand):
              "--workers", str(workers), "--access-logfile", "-"],
         ]
         if not no_worker:
-            commands.append([sys.executable, "-m", "zhiyuan.manage", "db_worker", "--queue-name", "*"])
+            commands.append([sys.executable, "-m", "zhiyuan.manage", "db_worker", "--queue-name", "*", "--no-reload"])
         processes = [subprocess.Popen(command, env=env) for command in commands]
         self.stdout.write(f"Zhiyuan is serving on http://{bind}/ (Ctrl-C stops it)")
 
