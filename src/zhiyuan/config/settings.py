@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "zhiyuan.core",
     "zhiyuan.accounts",
     "zhiyuan.enterprises",
+    "zhiyuan.investments",
     "zhiyuan.demo",
 ]
 
@@ -162,6 +163,13 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Largest spreadsheet accepted by an import, in bytes.
 ZHIYUAN_IMPORT_MAX_BYTES = env_int("ZHIYUAN_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
+# Largest project attachment accepted, in bytes.
+ZHIYUAN_ATTACHMENT_MAX_BYTES = env_int("ZHIYUAN_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+# A key project is behind plan when its share of the annual plan lags the share of the year
+# elapsed by more than this many percentage points.
+ZHIYUAN_BEHIND_PLAN_POINTS = env_int("ZHIYUAN_BEHIND_PLAN_POINTS", 10)
+# Working days an overdue milestone or blocker waits before the liaison leader is told too.
+ZHIYUAN_ESCALATE_AFTER_WORKDAYS = env_int("ZHIYUAN_ESCALATE_AFTER_WORKDAYS", 5)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ZHIYUAN_UPLOAD_MAX_MEMORY", 5 * 1024 * 1024)
 
 REST_FRAMEWORK = {
@@ -195,11 +203,17 @@ TASKS = {
 }
 
 FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("All")
+# Tasks enqueued once a day by `zhiyuan scheduler` (started by `zhiyuan serve`), from this hour on.
+ZHIYUAN_DAILY_TASKS = env_list("ZHIYUAN_DAILY_TASKS", ["zhiyuan.investments.tasks.run_project_alerts"])
+ZHIYUAN_DAILY_TASKS_HOUR = env_int("ZHIYUAN_DAILY_TASKS_HOUR", 7)
+
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
 IMPORT_EXPORT_SKIP_ADMIN_ACTION_EXPORT_UI = True
 
 EMAIL_BACKEND = env_str("ZHIYUAN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("ZHIYUAN_FROM_EMAIL", "zhiyuan@localhost")
+# Also e-mail notifications to users who have an address (in-app notifications are always kept).
+ZHIYUAN_NOTIFY_BY_EMAIL = env_bool("ZHIYUAN_NOTIFY_BY_EMAIL", False)
 
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION

@@ -6,12 +6,15 @@ from django.utils.translation import gettext_lazy as _
 
 from zhiyuan.accounts.models import Role
 from zhiyuan.accounts.permissions import can_use_admin, is_district_staff
+from zhiyuan.core.selectors import unread_notification_count
 
 
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     items = []
+    unread = 0
     if user is not None and user.is_authenticated:
+        unread = unread_notification_count(user)
         items.append({"label": _("Home"), "url": reverse("core:home"), "key": "home"})
         if is_district_staff(user):
             items.append({"label": _("Enterprises"), "url": reverse("enterprises:list"), "key": "enterprises"})
@@ -25,4 +28,4 @@ def navigation(request) -> dict:
             )
         if can_use_admin(user):
             items.append({"label": _("Administration"), "url": reverse("admin:index"), "key": "admin"})
-    return {"nav_items": items, "district_name": settings.ZHIYUAN_DISTRICT_NAME}
+    return {"nav_items": items, "district_name": settings.ZHIYUAN_DISTRICT_NAME, "unread_notifications": unread}

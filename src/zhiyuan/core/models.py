@@ -89,3 +89,47 @@ class CalendarOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class Notification(models.Model):
+    """An in-app message to one user (overdue milestone, escalation …), optionally also e-mailed."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    # Identifies what the notification is about so a daily task does not send the same one twice.
+    key = models.CharField(_("key"), max_length=200, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~models.Q(key=""), name="notification_once_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DailyRun(models.Model):
+    """Marks that a daily job was enqueued for a day, so several schedulers never enqueue it twice."""
+
+    name = models.CharField(_("job"), max_length=200)
+    day = models.DateField(_("day"))
+    enqueued_at = models.DateTimeField(_("enqueued at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("daily run")
+        verbose_name_plural = _("daily runs")
+        constraints = [models.UniqueConstraint(fields=["name", "day"], name="daily_run_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}"

@@ -1,11 +1,14 @@
-"""Core write services: recording audit entries."""
+"""Core write services: audit entries and notifications."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.utils import timezone
 
-from zhiyuan.core.models import AuditEntry
+from zhiyuan.core.models import AuditEntry, Notification
 
 
 def _display(value: Any) -> Any:
@@ -79,3 +82,32 @@ def _actor_repr(actor) -> str:
     if actor is None or not getattr(actor, "pk", None):
         return "system"
     return actor.get_full_name() or actor.get_username()
+
+
+def notify(*, recipients, title: str, body: str = "", link: str = "", key: str = "") -> int:
+    """Send an in-app notification to each recipient (and an e-mail to those with an address).
+
+    With a `key`, a recipient who already has a notification with that key gets nothing new, so
+    daily tasks can call this every day without repeating themselves. Returns how many were sent.
+    E-mails go out after the surrounding transaction commits.
+    """
+    sent = []
+    for user in {u.pk: u for u in recipients if u is not None}.values():
+        if key and Notification.objects.filter(recipient=user, key=key).exists():
+            continue
+        Notification.objects.create(recipient=user, title=title[:200], body=body, link=link, key=key)
+        sent.append(user)
+    addresses = [u.email for u in sent if u.email]
+    if addresses and settings.ZHIYUAN_NOTIFY_BY_EMAIL:
+        transaction.on_commit(
+            lambda: send_mail(title, f"{body}\n{link}".strip(), None, addresses, fail_silently=True)
+        )
+    return len(sent)
+
+
+def notification_mark_read(*, actor, notification_ids: list[int] | None = None) -> int:
+    """Mark the actor's notifications (all, or the given ids) as read; returns how many changed."""
+    unread = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())

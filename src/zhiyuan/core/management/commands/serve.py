@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Start the web server (gunicorn) and the background task worker; stop both on Ctrl-C."
+    help = "Start the web server (gunicorn), the background worker and the daily scheduler; Ctrl-C stops all."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("ZHIYUAN_BIND", "127.0.0.1:8000"))
@@ -26,6 +26,7 @@ class Command(BaseCommand):
         ]
         if not no_worker:
             commands.append([sys.executable, "-m", "zhiyuan.manage", "db_worker", "--queue-name", "*", "--no-reload"])
+            commands.append([sys.executable, "-m", "zhiyuan.manage", "scheduler"])
         processes = [subprocess.Popen(command, env=env) for command in commands]
         self.stdout.write(f"Zhiyuan is serving on http://{bind}/ (Ctrl-C stops it)")
 

@@ -1,0 +1,64 @@
+"""One FilterSet for projects, shared by the list page and the API."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from zhiyuan.accounts.models import Organisation, OrganisationKind
+from zhiyuan.core.forms import BootstrapFormMixin
+from zhiyuan.enterprises.models import Chain
+from zhiyuan.investments.models import Pool, Project, Stage, Status
+
+
+class FilterForm(BootstrapFormMixin, forms.Form):
+    """The filter bar's form, styled for Bootstrap."""
+
+
+class ProjectFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    pool = django_filters.ChoiceFilter(label=_("Pool"), choices=Pool.choices)
+    stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Stage.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices)
+    chain = django_filters.ChoiceFilter(label=_("Leading chain"), choices=Chain.choices)
+    key_year = django_filters.NumberFilter(label=_("Key project of year"), field_name="key_listings__year")
+    responsible_unit = django_filters.ModelChoiceFilter(
+        label=_("Responsible unit"),
+        queryset=Organisation.objects.filter(kind=OrganisationKind.DISTRICT),
+        field_name="key_listings__responsible_unit",
+    )
+    ordering = django_filters.OrderingFilter(
+        label=_("Order by"),
+        fields=(
+            ("name", "name"),
+            ("total_investment", "total_investment"),
+            ("contract_date", "contract_date"),
+            ("updated_at", "updated_at"),
+        ),
+        field_labels={
+            "name": _("Project name"),
+            "total_investment": _("Total investment"),
+            "contract_date": _("Contract date"),
+            "updated_at": _("Updated at"),
+        },
+    )
+
+    class Meta:
+        model = Project
+        fields = ["q", "pool", "stage", "status", "chain", "key_year", "responsible_unit"]
+        form = FilterForm
+
+    def filter_q(self, queryset, name, value):
+        for word in value.split():
+            queryset = queryset.filter(
+                Q(name__icontains=word)
+                | Q(code__icontains=word)
+                | Q(investor_name__icontains=word)
+                | Q(enterprise__name__icontains=word)
+            )
+        return queryset
+
+    @property
+    def qs(self):
+        # Filtering through key listings joins a to-many table; keep each project once.
+        return super().qs.distinct()
