@@ -14,7 +14,7 @@ from zhiyuan.accounts.models import Role, User
 from zhiyuan.accounts.permissions import can_edit_registry
 from zhiyuan.core.errors import ConflictError, PermissionDeniedError, ValidationFailed
 from zhiyuan.core.services import audit_record, diff, snapshot
-from zhiyuan.enterprises.models import Enterprise, Industry
+from zhiyuan.enterprises.models import Enterprise, Industry, ParkZone, Tag
 from zhiyuan.enterprises.sizeclass import classify
 
 # Every field staff may set on a firm, in form order.
@@ -151,6 +151,7 @@ def enterprise_create(*, actor: User | None, data: dict[str, Any], is_demo: bool
             enterprise.save()
             if tags:
                 enterprise.tags.set(tags)
+            enterprise.refresh_from_db()  # audit the stored values (500000 → 500000.00), as updates compare them
             after = snapshot(enterprise, AUDITED_FIELDS)
             audit_record(
                 actor=actor,
@@ -197,7 +198,34 @@ def enterprise_update(*, actor: User, enterprise: Enterprise, data: dict[str, An
         locked.save()
         if tags is not None:
             locked.tags.set(tags)
+        # Compare stored values with stored values: 500000 handed in for a stored 500000.00 is no change.
+        locked.refresh_from_db()
         changes = diff(before, snapshot(locked, AUDITED_FIELDS))
         if changes:
             audit_record(actor=actor, action="enterprises.enterprise.updated", obj=locked, changes=changes)
     return locked
+
+
+def _named_get_or_create(model, *, actor: User | None, name: str, action: str):
+    if actor is not None and actor.role != Role.ADMIN:
+        raise PermissionDeniedError()
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("This field is required."), field="name")
+    existing = model.objects.filter(name=name).first()
+    if existing is not None:
+        return existing, False
+    with transaction.atomic():
+        created = model.objects.create(name=name)
+        audit_record(actor=actor, action=action, obj=created, changes={"name": [None, name]})
+    return created, True
+
+
+def zone_get_or_create(*, actor: User | None, name: str) -> tuple[ParkZone, bool]:
+    """The park zone called `name`, created (audited) when missing; reference data is the admin's."""
+    return _named_get_or_create(ParkZone, actor=actor, name=name, action="enterprises.parkzone.created")
+
+
+def tag_get_or_create(*, actor: User | None, name: str) -> tuple[Tag, bool]:
+    """The tag called `name`, created (audited) when missing; reference data is the admin's."""
+    return _named_get_or_create(Tag, actor=actor, name=name, action="enterprises.tag.created")
