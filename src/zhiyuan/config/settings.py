@@ -53,7 +53,6 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_htmx",
     "bootstrap",
-    "import_export",
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -62,6 +61,9 @@ INSTALLED_APPS = [
     "zhiyuan.enterprises",
     "zhiyuan.investments",
     "zhiyuan.demo",
+    # Listed after the zhiyuan apps: django-import-export's own `import`/`export` commands (which would
+    # bypass the registry's validation and audit) must not shadow `zhiyuan import enterprises`.
+    "import_export",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +128,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if ENVIRONMENT == "test":
+    # Full-strength hashing costs ~0.3 s per user and the test fixtures create a dozen personas per test.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -146,7 +151,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(env_str("ZHIYUAN_STATIC_ROOT", str(DATA_DIR / "static")))
+if not PRODUCTION:
+    # whitenoise warns about a missing root; in development the finders serve the files anyway.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("ZHIYUAN_MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
@@ -160,6 +168,12 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.min.js from the installed plotly package, as static/plotly/plotly.min.js.
+    "zhiyuan.investments.charts.PlotlyJsFinder",
+]
 
 # Largest spreadsheet accepted by an import, in bytes.
 ZHIYUAN_IMPORT_MAX_BYTES = env_int("ZHIYUAN_IMPORT_MAX_BYTES", 30 * 1024 * 1024)
@@ -194,6 +208,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name across models get distinct, stable component names.
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStageEnum": "zhiyuan.investments.models.Stage",
+        "ProjectStatusEnum": "zhiyuan.investments.models.Status",
+        "BlockerStatusEnum": "zhiyuan.investments.models.BlockerStatus",
+    },
 }
 
 TASKS = {

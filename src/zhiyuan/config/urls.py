@@ -4,14 +4,18 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from zhiyuan.enterprises.api import EnterpriseViewSet
+from zhiyuan.investments.api import ProjectViewSet
 
 router = DefaultRouter()
 router.register("enterprises", EnterpriseViewSet, basename="enterprise")
+router.register("projects", ProjectViewSet, basename="project")
 
 urlpatterns = [
     path("", include("zhiyuan.core.urls")),
     path("accounts/", include("zhiyuan.accounts.urls")),
     path("enterprises/", include("zhiyuan.enterprises.urls")),
+    path("projects/excel/", include("zhiyuan.investments.excel_urls")),
+    path("projects/", include("zhiyuan.investments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -18,6 +18,7 @@ def navigation(request) -> dict:
         items.append({"label": _("Home"), "url": reverse("core:home"), "key": "home"})
         if is_district_staff(user):
             items.append({"label": _("Enterprises"), "url": reverse("enterprises:list"), "key": "enterprises"})
+            items.append({"label": _("Projects"), "url": reverse("investments:list"), "key": "investments"})
         elif user.role == Role.ENTERPRISE and user.enterprise_id:
             items.append(
                 {
@@ -26,6 +27,7 @@ def navigation(request) -> dict:
                     "key": "enterprises",
                 }
             )
+            items.append({"label": _("My projects"), "url": reverse("investments:list"), "key": "investments"})
         if can_use_admin(user):
             items.append({"label": _("Administration"), "url": reverse("admin:index"), "key": "admin"})
     return {"nav_items": items, "district_name": settings.ZHIYUAN_DISTRICT_NAME, "unread_notifications": unread}

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from zhiyuan.core.admin import AuditHistoryAdminMixin
 from zhiyuan.enterprises.models import Enterprise, Industry, ParkZone, Tag
 
 
@@ -21,7 +22,7 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(AuditHistoryAdminMixin, admin.ModelAdmin):
     """Read-only in the admin: registry changes go through the pages so they are validated and audited."""
 
     list_display = ["name", "uscc", "industry", "size_class", "chain", "status", "is_demo"]

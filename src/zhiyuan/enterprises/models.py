@@ -126,3 +126,46 @@ class Enterprise(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def import_upload_to(instance, filename: str) -> str:
+    """Uploaded registry sheets get a random name: the original name is kept on the batch, not on disk."""
+    import uuid
+
+    return f"imports/{uuid.uuid4().hex}.xlsx"
+
+
+class ImportBatch(models.Model):
+    """An uploaded registry spreadsheet between its dry-run preview and the confirmed import.
+
+    The file is stored under MEDIA_ROOT/imports/ with a random name and belongs to the uploader,
+    the only user who can preview or confirm it. Once the import is confirmed (or the uploader
+    starts another one) the file is deleted; the row stays as a record of what was imported.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        IMPORTED = "imported", _("Imported")
+        DISCARDED = "discarded", _("Discarded")
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.CASCADE, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to=import_upload_to, blank=True)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    created_count = models.PositiveIntegerField(_("new enterprises"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated enterprises"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged enterprises"), default=0)
+
+    class Meta:
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.get_state_display()})"

@@ -7,6 +7,8 @@ from django.db.models import Q, QuerySet
 from zhiyuan.accounts.models import Role, User
 from zhiyuan.accounts.permissions import is_district_staff, sees_personal_data
 from zhiyuan.core.errors import NotFoundError
+from zhiyuan.core.models import AuditEntry
+from zhiyuan.core.selectors import audit_history
 from zhiyuan.enterprises.models import Enterprise, Industry
 
 _CJK_RUN = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
@@ -75,15 +77,31 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+def _sees_personal_data_of(user: User, enterprise: Enterprise) -> bool:
+    return sees_personal_data(user) or (user.role == Role.ENTERPRISE and user.enterprise_id == enterprise.pk)
+
+
 def personal_data_for(user: User, enterprise: Enterprise) -> dict[str, str]:
     """The firm's contact phone and ID number as this user may see them (masked unless needed)."""
-    clear = sees_personal_data(user) or (user.role == Role.ENTERPRISE and user.enterprise_id == enterprise.pk)
-    if clear:
+    if _sees_personal_data_of(user, enterprise):
         return {"contact_phone": enterprise.contact_phone, "contact_id_number": enterprise.contact_id_number}
     return {
         "contact_phone": mask_phone(enterprise.contact_phone),
         "contact_id_number": mask_id_number(enterprise.contact_id_number),
     }
+
+
+def enterprise_history_for(user: User, enterprise: Enterprise, *, limit: int = 200) -> list[AuditEntry]:
+    """The firm's audit history (newest first) as this user may see it: phone and ID numbers in the
+    recorded changes are masked exactly as on the firm's page. The entries are for display only."""
+    entries = list(audit_history(enterprise)[:limit])
+    if not _sees_personal_data_of(user, enterprise):
+        masks = {"contact_phone": mask_phone, "contact_id_number": mask_id_number}
+        for entry in entries:
+            for field, mask in masks.items():
+                if isinstance(entry.changes.get(field), list):
+                    entry.changes[field] = [mask(v) if isinstance(v, str) else v for v in entry.changes[field]]
+    return entries
 
 
 def registry_summary() -> dict[str, int]:

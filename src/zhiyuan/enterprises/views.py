@@ -12,11 +12,15 @@ from django_tables2 import RequestConfig
 from zhiyuan.accounts.models import Role
 from zhiyuan.accounts.permissions import can_edit_registry, sees_personal_data
 from zhiyuan.core.errors import DomainError, NotFoundError, PermissionDeniedError, ValidationFailed
-from zhiyuan.core.selectors import audit_history
 from zhiyuan.enterprises import services
 from zhiyuan.enterprises.filters import EnterpriseFilter
 from zhiyuan.enterprises.forms import EnterpriseForm, FirmProfileForm
-from zhiyuan.enterprises.selectors import enterprise_get_for, enterprises_visible_to, personal_data_for
+from zhiyuan.enterprises.selectors import (
+    enterprise_get_for,
+    enterprise_history_for,
+    enterprises_visible_to,
+    personal_data_for,
+)
 from zhiyuan.enterprises.tables import EnterpriseTable
 
 
@@ -62,7 +66,7 @@ def enterprise_detail(request, pk):
             "personal": personal_data_for(request.user, enterprise),
             "can_edit": bool(services.editable_fields_for(request.user, enterprise)),
             "tab": request.GET.get("tab", "overview"),
-            "history": audit_history(enterprise)[:200],
+            "history": enterprise_history_for(request.user, enterprise),
         },
     )
 

@@ -27,6 +27,17 @@ class ProjectFilter(django_filters.FilterSet):
         queryset=Organisation.objects.filter(kind=OrganisationKind.DISTRICT),
         field_name="key_listings__responsible_unit",
     )
+    # The year figures of the 项目调度 dashboard link to the list through these.
+    contract_year = django_filters.NumberFilter(label=_("Signed in year"), field_name="contract_date__year")
+    start_year = django_filters.NumberFilter(label=_("Started in year"), field_name="actual_start__year")
+    completion_year = django_filters.NumberFilter(label=_("Completed in year"), field_name="actual_completion__year")
+    production_year = django_filters.NumberFilter(label=_("In production in year"), field_name="production_date__year")
+    min_total_investment = django_filters.NumberFilter(
+        label=_("Total investment at least (10k yuan)"), field_name="total_investment", lookup_expr="gte"
+    )
+    exclude_withdrawn = django_filters.BooleanFilter(
+        label=_("Hide withdrawn projects"), method="filter_exclude_withdrawn"
+    )
     ordering = django_filters.OrderingFilter(
         label=_("Order by"),
         fields=(
@@ -47,6 +58,9 @@ class ProjectFilter(django_filters.FilterSet):
         model = Project
         fields = ["q", "pool", "stage", "status", "chain", "key_year", "responsible_unit"]
         form = FilterForm
+
+    def filter_exclude_withdrawn(self, queryset, name, value):
+        return queryset.exclude(status=Status.WITHDRAWN) if value else queryset
 
     def filter_q(self, queryset, name, value):
         for word in value.split():

@@ -101,6 +101,19 @@ def with_progress(queryset: QuerySet[Project], *, year: int, today: dt.date | No
     )
 
 
+def project_list_rows(filtered: QuerySet[Project], *, year: int, today: dt.date | None = None) -> QuerySet[Project]:
+    """The list page's rows: each project of `filtered` once, in its order, annotated by with_progress.
+
+    Filters through to-many tables make `filtered` DISTINCT; selecting by primary key instead keeps
+    the page's count query free of the progress subqueries."""
+    rows = Project.objects.select_related("enterprise", "industry", "investment_officer", "project_officer").filter(
+        pk__in=filtered.order_by().values("pk")
+    )
+    if filtered.query.order_by:
+        rows = rows.order_by(*filtered.query.order_by)
+    return with_progress(rows, year=year, today=today)
+
+
 @dataclass(frozen=True)
 class Progress:
     """A project's plan-vs-actual figures for one year."""
@@ -120,6 +133,11 @@ def progress_of(project: Project, *, year: int, today: dt.date | None = None) ->
     return _progress(annotated, year=year, today=today)
 
 
+def progress_from_annotated(annotated: Project, *, year: int, today: dt.date | None = None) -> Progress:
+    """The Progress of a project already annotated by `with_progress` for `year` (no query)."""
+    return _progress(annotated, year=year, today=today or timezone.localdate())
+
+
 def _progress(annotated: Project, *, year: int, today: dt.date) -> Progress:
     plan = annotated.year_plan
     done = annotated.year_done or Decimal(0)
@@ -128,6 +146,12 @@ def _progress(annotated: Project, *, year: int, today: dt.date) -> Progress:
     lag = Decimal(settings.ZHIYUAN_BEHIND_PLAN_POINTS) / 100
     behind = annotated.overdue_milestones > 0 or (share is not None and elapsed - share > lag)
     return Progress(plan=plan, done=done, share=share, elapsed=elapsed, behind=behind)
+
+
+def pool_counts(user: User) -> dict[str, int]:
+    """How many projects the user may see in each pool (every status), keyed by pool value."""
+    rows = projects_visible_to(user).order_by().values("pool").annotate(n=Count("id"))
+    return {row["pool"]: row["n"] for row in rows}
 
 
 def key_projects(year: int, *, user: User, today: dt.date | None = None) -> list[tuple[KeyProject, Progress]]:
@@ -218,9 +242,11 @@ def overdue_milestones(today: dt.date) -> QuerySet[Milestone]:
 
 
 def overdue_blockers(today: dt.date) -> QuerySet[Blocker]:
-    """Open blockers past their due date."""
-    return Blocker.objects.filter(status=BlockerStatus.OPEN, due_on__lt=today).select_related(
-        "project", "project__project_officer", "raised_by", "unit"
+    """Open blockers past their due date, except on withdrawn projects (撤 is final: nothing to chase)."""
+    return (
+        Blocker.objects.filter(status=BlockerStatus.OPEN, due_on__lt=today)
+        .exclude(project__status=Status.WITHDRAWN)
+        .select_related("project", "project__project_officer", "raised_by", "unit")
     )
 
 

@@ -44,6 +44,11 @@ ATTRACTION_ROLES = frozenset({Role.ADMIN, Role.INVESTMENT})  # leads, negotiatio
 DELIVERY_ROLES = frozenset({Role.ADMIN, Role.PROJECT})  # 前期 → 投产, milestones, investment, blockers
 DECISION_ROLES = frozenset({Role.ADMIN, Role.LEADER})  # 停缓调撤
 EDIT_ROLES = ATTRACTION_ROLES | DELIVERY_ROLES
+FOLLOW_UP_ROLES = ATTRACTION_ROLES | DELIVERY_ROLES
+BLOCKER_RAISE_ROLES = EDIT_ROLES | {Role.SPECIALIST, Role.SERVICE_STAFF}
+BLOCKER_RESOLVE_ROLES = EDIT_ROLES | {Role.LEADER, Role.SPECIALIST, Role.SERVICE_STAFF}
+KEY_LIST_ROLES = EDIT_ROLES | {Role.LEADER}
+LAND_TARGET_ROLES = DELIVERY_ROLES | {Role.LEADER}
 
 STAGE_ORDER = list(Stage)
 # The stage each stage may move to, and the role set that moves it.
@@ -104,6 +109,14 @@ TRANSITION_FIELDS = {
     Stage.COMPLETED: ["actual_completion"],
     Stage.IN_PRODUCTION: ["production_date", "first_year_output"],
 }
+# The statuses from which each decision may be taken.
+DECISION_ALLOWED_FROM = {
+    DecisionKind.STOP: {Status.ACTIVE, Status.POSTPONED},
+    DecisionKind.POSTPONE: {Status.ACTIVE},
+    DecisionKind.ADJUST: {Status.ACTIVE, Status.STOPPED, Status.POSTPONED},
+    DecisionKind.WITHDRAW: {Status.ACTIVE, Status.STOPPED, Status.POSTPONED},
+    DecisionKind.RESUME: {Status.STOPPED, Status.POSTPONED},
+}
 ADJUSTABLE_FIELDS = ["name", "description", "total_investment", "land_area_mu", "planned_start", "planned_completion"]
 MONEY_FIELDS = ["estimated_investment", "total_investment", "land_area_mu", "first_year_output"]
 AUDITED_FIELDS = [
@@ -152,8 +165,9 @@ def validate_project_data(data: dict[str, Any], *, instance: Project | None = No
         cleaned["name"] = str(cleaned["name"]).strip()
         if not cleaned["name"]:
             errors["name"] = [_("This field is required.")]
+    if "code" in cleaned:
+        cleaned["code"] = normalize_project_code(cleaned["code"] or "") or None
     if cleaned.get("code"):
-        cleaned["code"] = normalize_project_code(cleaned["code"])
         message = project_code_error(cleaned["code"])
         if message:
             errors.setdefault("code", []).append(message)
@@ -237,7 +251,7 @@ def project_update(*, actor: User, project: Project, data: dict[str, Any]) -> Pr
 
 def follow_up_add(*, actor: User, project: Project, on: dt.date, note: str) -> FollowUp:
     """Log a negotiation follow-up (洽谈记录)."""
-    _require(actor, ATTRACTION_ROLES | DELIVERY_ROLES)
+    _require(actor, FOLLOW_UP_ROLES)
     errors = {}
     if not (note or "").strip():
         errors["note"] = [_("This field is required.")]
@@ -285,8 +299,9 @@ def project_transition(
         target = Stage(to_stage)
     except ValueError:
         raise ValidationFailed(_("Unknown stage."), field="to_stage") from None
-    _require(actor, TRANSITION_ROLES.get(target, frozenset()))
-    allowed_fields = set(TRANSITION_FIELDS[target])
+    # No stage leads to LEAD: staff who edit projects get the illegal-transition error below.
+    _require(actor, TRANSITION_ROLES.get(target, EDIT_ROLES))
+    allowed_fields = set(TRANSITION_FIELDS.get(target, []))
     unknown = set(data) - allowed_fields
     if unknown:
         raise ValidationFailed(
@@ -371,13 +386,7 @@ def decision_record(
     with transaction.atomic():
         locked = Project.objects.select_for_update().get(pk=project.pk)
         status = Status(locked.status)
-        allowed_from = {
-            DecisionKind.STOP: {Status.ACTIVE, Status.POSTPONED},
-            DecisionKind.POSTPONE: {Status.ACTIVE},
-            DecisionKind.ADJUST: {Status.ACTIVE, Status.STOPPED, Status.POSTPONED},
-            DecisionKind.WITHDRAW: {Status.ACTIVE, Status.STOPPED, Status.POSTPONED},
-            DecisionKind.RESUME: {Status.STOPPED, Status.POSTPONED},
-        }[kind]
+        allowed_from = DECISION_ALLOWED_FROM[kind]
         if status not in allowed_from:
             raise ConflictError(
                 _("A project that is %(status)s cannot be given the decision “%(kind)s”.")
@@ -398,14 +407,15 @@ def decision_record(
             DecisionKind.RESUME: Status.ACTIVE,
         }.get(kind, status)
         locked.status = new_status
-        locked.resume_on = resume_on if kind == DecisionKind.POSTPONE else None
+        if kind != DecisionKind.ADJUST:  # 调 keeps the status and so the resume date of a postponed project
+            locked.resume_on = resume_on if kind == DecisionKind.POSTPONE else None
         decision = Decision.objects.create(
             project=locked,
             kind=kind,
             reason=reason.strip(),
             decided_on=decided_on,
             approver=approver,
-            resume_on=locked.resume_on,
+            resume_on=resume_on if kind == DecisionKind.POSTPONE else None,
             adjustments=changes,
         )
         _save_audited(
@@ -513,7 +523,7 @@ def blocker_raise(
     *, actor: User | None, project: Project, description: str, unit: Organisation, due_on: dt.date
 ) -> Blocker:
     """Raise a problem (问题) on a project, assigned to a district unit with a due date."""
-    _require(actor, EDIT_ROLES | {Role.SPECIALIST, Role.SERVICE_STAFF})
+    _require(actor, BLOCKER_RAISE_ROLES)
     if not (description or "").strip():
         raise ValidationFailed(_("This field is required."), field="description")
     if due_on is None:
@@ -536,7 +546,7 @@ def blocker_resolve(
     *, actor: User | None, blocker: Blocker, resolution: str, resolved_on: dt.date | None = None
 ) -> Blocker:
     """Close a blocker with what was done."""
-    _require(actor, EDIT_ROLES | {Role.LEADER, Role.SPECIALIST, Role.SERVICE_STAFF})
+    _require(actor, BLOCKER_RESOLVE_ROLES)
     if not (resolution or "").strip():
         raise ValidationFailed(_("Say how it was resolved."), field="resolution")
     if blocker.status == BlockerStatus.RESOLVED:
@@ -604,7 +614,7 @@ def key_project_set(
     sequence: int = 0,
 ) -> KeyProject:
     """Put a project on a year's key-project list (or update its listing)."""
-    _require(actor, EDIT_ROLES | {Role.LEADER})
+    _require(actor, KEY_LIST_ROLES)
     errors: dict[str, list[str]] = {}
     planned = _decimal(planned_investment, "planned_investment", errors)
     if planned is None and "planned_investment" not in errors:
@@ -613,7 +623,11 @@ def key_project_set(
         errors["liaison_leader"] = [_("The liaison leader must be a district leader.")]
     if responsible_unit is not None and responsible_unit.kind != OrganisationKind.DISTRICT:
         errors["responsible_unit"] = [_("Choose a district unit.")]
-    if not 2000 <= int(year) <= timezone.localdate().year + 1:
+    try:
+        plausible = 2000 <= int(year) <= timezone.localdate().year + 1
+    except (TypeError, ValueError):
+        plausible = False
+    if not plausible:
         errors["year"] = [_("Enter a plausible year.")]
     if errors:
         raise ValidationFailed(fields=errors)
@@ -639,7 +653,7 @@ def key_project_set(
 
 def land_target_set(*, actor: User | None, year: int, collective_land_mu: Any, state_housing_m2: Any) -> LandTarget:
     """Set the year's land-acquisition targets."""
-    _require(actor, DELIVERY_ROLES | {Role.LEADER})
+    _require(actor, LAND_TARGET_ROLES)
     errors: dict[str, list[str]] = {}
     land = _decimal(collective_land_mu, "collective_land_mu", errors)
     housing = _decimal(state_housing_m2, "state_housing_m2", errors)

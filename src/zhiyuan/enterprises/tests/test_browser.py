@@ -1,0 +1,136 @@
+"""The specialist's journey through the registry in a real Chromium (Playwright, the distribution's
+/usr/bin/chromium): sign in, search 株硬, open the firm, edit a field, see the change in 变更记录."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from zhiyuan.conftest import PASSWORD
+from zhiyuan.core.models import AuditEntry
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    # The live server runs in a thread of its own: the test needs real commits, and the GB/T 4754
+    # industries loaded by a data migration must be restored after the flush.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (the Makefile installs it)"),
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own database calls are
+    # plain synchronous ones, so Django's async-safety check must let them through.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    failed = []
+
+    def record(url: str) -> None:
+        # Chromium probes /favicon.ico on its own; every other request comes from our pages.
+        if not url.endswith("/favicon.ico"):
+            failed.append(url)
+
+    page.on("requestfailed", lambda request: record(request.url))
+    page.on("response", lambda response: record(response.url) if response.status >= 400 else None)
+    page.failed_requests = failed
+    yield page
+    context.close()
+
+
+def test_specialist_searches_edits_and_sees_the_change(page, live_server, personas, firm_a, firm_b, tmp_path):
+    from playwright.sync_api import expect
+
+    # Sign in through the form.
+    page.goto("/accounts/login/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    page.fill("#id_username", "zhuanyuan")
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/")
+    expect(page.get_by_test_id("role-badge")).to_have_text("企业服务专员")
+
+    # The stylesheet and the scripts were served locally and applied.
+    assert page.evaluate("() => typeof window.htmx") == "object"
+    assert page.evaluate("() => typeof window.bootstrap") == "object"
+    navbar_colour = page.evaluate("() => getComputedStyle(document.querySelector('nav.navbar')).backgroundColor")
+    assert navbar_colour not in ("rgba(0, 0, 0, 0)", "transparent")
+
+    # The list, then a search that HTMX runs without reloading the page.
+    page.goto("/enterprises/")
+    table = page.locator("#enterprise-table")
+    expect(table).to_contain_text(firm_a.name)
+    expect(table).to_contain_text(firm_b.name)
+    page.evaluate("() => { window.__sameDocument = true; }")
+    page.fill("#id_q", "株硬")
+    with page.expect_response(
+        lambda r: "/enterprises/" in r.url and "q=" in r.url and r.request.headers.get("hx-request") == "true"
+    ) as searched:
+        page.press("#id_q", "Enter")
+    assert searched.value.status == 200
+    expect(table).not_to_contain_text(firm_b.name)
+    expect(table).to_contain_text(firm_a.name)
+    assert page.evaluate("() => window.__sameDocument") is True
+    assert "q=" in page.url  # the search is in the address bar (hx-push-url)
+
+    # The detail page, then the edit form.
+    table.get_by_role("link", name=firm_a.name).click()
+    page.wait_for_url(re.compile(rf".*/enterprises/{firm_a.pk}/$"))
+    expect(page.get_by_test_id("enterprise-name")).to_have_text(firm_a.name)
+    expect(page.get_by_test_id("staff")).to_have_text("5000")
+    page.locator(f'a[href="/enterprises/{firm_a.pk}/edit/"]').click()
+    page.wait_for_url(re.compile(rf".*/enterprises/{firm_a.pk}/edit/$"))
+    page.fill("#id_staff", "4321")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(re.compile(rf".*/enterprises/{firm_a.pk}/$"))
+    expect(page.locator(".alert-success")).to_be_visible()
+    expect(page.get_by_test_id("staff")).to_have_text("4321")
+
+    # The change history tab shows staff 5000 → 4321 by the specialist.
+    history_tab = page.get_by_test_id("history-tab")
+    expect(history_tab).to_have_text("变更记录")
+    history_tab.click()
+    expect(history_tab).to_have_class(re.compile(r"\bactive\b"))
+    expect(page.locator("#tab-history")).to_have_class(re.compile(r"\bshow\b"))
+    # Bootstrap fades the pane in: wait until the user actually sees it.
+    page.wait_for_function("() => getComputedStyle(document.querySelector('#tab-history')).opacity === '1'")
+    expect(page.locator("#tab-overview")).to_be_hidden()
+    history = page.get_by_test_id("history")
+    expect(history).to_be_visible()
+    latest = history.locator("tbody tr").first
+    expect(latest).to_contain_text("陈专员")
+    expect(latest).to_contain_text(re.compile(r"5000\s*→\s*4321"))
+    page.screenshot(path=str(tmp_path / "history.png"), full_page=True)
+    assert (tmp_path / "history.png").stat().st_size > 0
+
+    assert not page.failed_requests, page.failed_requests
+    entry = AuditEntry.objects.filter(action="enterprises.enterprise.updated").get()
+    assert entry.actor == personas["specialist"]
+    assert entry.changes == {"staff": [5000, 4321]}
+

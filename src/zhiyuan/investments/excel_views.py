@@ -1,0 +1,237 @@
+"""Key-project table pages: upload → preview (or the bad rows) → confirm → result, the empty
+template, and the monthly 重点项目推进表 export. Thin views over `zhiyuan.investments.imports`.
+
+Between the preview and the confirmation the upload is kept under MEDIA_ROOT/imports/projects/
+with a random name; the session maps the random token to it, so only the uploader can preview or
+confirm it. The file is deleted once imported, when the uploader starts another import, or, for
+abandoned uploads, on a later upload after a day.
+"""
+
+import datetime as dt
+import secrets
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from zhiyuan.accounts.permissions import is_district_staff
+from zhiyuan.core.errors import DomainError, ValidationFailed
+from zhiyuan.core.forms import BootstrapFormMixin
+from zhiyuan.investments import imports
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SESSION_KEY = "investments_key_import"
+UPLOAD_DIR = "imports/projects"
+STALE_AFTER = dt.timedelta(days=1)
+
+
+def _year_field(**kwargs) -> forms.IntegerField:
+    return forms.IntegerField(label=gettext_lazy("Year"), min_value=2000, max_value=2100, **kwargs)
+
+
+class KeyProjectUploadForm(BootstrapFormMixin, forms.Form):
+    """The key-project table and the year whose list it is."""
+
+    year = _year_field(help_text=gettext_lazy("The rows go onto this year's key-project list."))
+    file = forms.FileField(
+        label=gettext_lazy("Excel file (.xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + XLSX_TYPE}),
+    )
+
+    def add_service_errors(self, error: DomainError) -> None:
+        """Attach a service error to the year or file input (or the form when it names neither)."""
+        if not error.fields:
+            self.add_error(None, str(error.message))
+        for name, messages in error.fields.items():
+            for message in messages if isinstance(messages, (list, tuple)) else [messages]:
+                self.add_error(name if name in self.fields else None, str(message))
+
+
+class ProgressReportForm(BootstrapFormMixin, forms.Form):
+    """Which month's 推进表."""
+
+    year = _year_field()
+    month = forms.TypedChoiceField(label=gettext_lazy("Month"), coerce=int, choices=[(m, str(m)) for m in range(1, 13)])
+
+
+def _importer(user) -> None:
+    if not imports.may_import(user):
+        raise PermissionDenied
+
+
+def _pending(request) -> dict:
+    return dict(request.session.get(SESSION_KEY) or {})
+
+
+def _pending_get(request, token: str) -> dict:
+    entry = _pending(request).get(token)
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def _delete(path: str) -> None:
+    if path and default_storage.exists(path):
+        default_storage.delete(path)
+
+
+def _forget(request, token: str) -> None:
+    pending = _pending(request)
+    entry = pending.pop(token, None)
+    if entry:
+        _delete(entry["path"])
+    request.session[SESSION_KEY] = pending
+
+
+def _sweep_stale() -> None:
+    """Delete uploads nobody confirmed within a day (their sessions are gone or forgot them)."""
+    if not default_storage.exists(UPLOAD_DIR):
+        return
+    cutoff = timezone.now() - STALE_AFTER
+    for name in default_storage.listdir(UPLOAD_DIR)[1]:
+        path = f"{UPLOAD_DIR}/{name}"
+        if default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
+
+
+def _store(request, uploaded, year: int) -> str:
+    """Keep the upload until it is confirmed; replaces the user's previous pending upload."""
+    for token in list(_pending(request)):
+        _forget(request, token)
+    _sweep_stale()
+    token = secrets.token_urlsafe(16)
+    uploaded.seek(0)
+    path = default_storage.save(f"{UPLOAD_DIR}/{token}.xlsx", uploaded)
+    pending = _pending(request)
+    pending[token] = {"path": path, "name": uploaded.name[:255], "year": year}
+    request.session[SESSION_KEY] = pending
+    return token
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def key_import(request):
+    """Upload the table; a readable file goes on to its preview, any other comes back with the reason."""
+    _importer(request.user)
+    form = KeyProjectUploadForm(
+        request.POST or None, request.FILES or None, initial={"year": timezone.localdate().year}
+    )
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        year = form.cleaned_data["year"]
+        try:
+            imports.read_table(uploaded)
+        except ValidationFailed as error:
+            form.add_service_errors(error)
+        else:
+            token = _store(request, uploaded, year)
+            return redirect("project_excel:preview", token=token)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "investments/excel/import.html", {"form": form, "headers": imports.HEADERS}, status=status)
+
+
+def _run(request, entry: dict, *, dry_run: bool) -> imports.ImportReport:
+    with default_storage.open(entry["path"], "rb") as handle:
+        return imports.key_projects_import(actor=request.user, source=handle, year=entry["year"], dry_run=dry_run)
+
+
+def _render_preview(request, token: str, entry: dict, report=None, error=None, status=200):
+    return render(
+        request,
+        "investments/excel/preview.html",
+        {"token": token, "entry": entry, "report": report, "file_error": error},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def key_import_preview(request, token):
+    """The dry run: what each row would do, or every bad row with its column and reason."""
+    _importer(request.user)
+    entry = _pending_get(request, token)
+    try:
+        report = _run(request, entry, dry_run=True)
+    except DomainError as error:
+        return _render_preview(request, token, entry, error=error.message, status=400)
+    return _render_preview(request, token, entry, report=report, status=200 if report.ok else 400)
+
+
+@login_required
+@require_POST
+def key_import_confirm(request, token):
+    """Import for real; should rows have gone bad since the preview, nothing is written and they are shown."""
+    _importer(request.user)
+    entry = _pending_get(request, token)
+    try:
+        report = _run(request, entry, dry_run=False)
+    except DomainError as error:
+        return _render_preview(request, token, entry, error=error.message, status=400)
+    if not report.written:
+        return _render_preview(request, token, entry, report=report, status=400)
+    _forget(request, token)
+    request.session[f"{SESSION_KEY}_result"] = {
+        "token": token,
+        "name": entry["name"],
+        "year": report.year,
+        "created": report.created,
+        "updated": report.updated,
+    }
+    return redirect("project_excel:result", token=token)
+
+
+@login_required
+@require_GET
+def key_import_result(request, token):
+    _importer(request.user)
+    result = request.session.get(f"{SESSION_KEY}_result")
+    if not result or result.get("token") != token:
+        raise Http404
+    return render(request, "investments/excel/result.html", {"result": result})
+
+
+@login_required
+@require_GET
+def key_import_template(request):
+    """The empty table with its headers and an example row."""
+    _importer(request.user)
+    return _xlsx(imports.template_workbook(), _("key-projects-template.xlsx"))
+
+
+@login_required
+@require_GET
+def progress_report(request):
+    """The 推进表 for ?year=&month=; without them (or with bad ones) the form to choose them."""
+    if not is_district_staff(request.user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    if "year" in request.GET or "month" in request.GET:
+        form = ProgressReportForm(request.GET)
+        if form.is_valid():
+            year, month = form.cleaned_data["year"], form.cleaned_data["month"]
+            try:
+                content = imports.progress_report_workbook(user=request.user, year=year, month=month)
+            except ValidationFailed as error:
+                for name, messages in error.fields.items():
+                    for message in messages:
+                        form.add_error(name if name in form.fields else None, str(message))
+            else:
+                filename = _("key-projects-progress-%(year)d-%(month)02d.xlsx") % {"year": year, "month": month}
+                return _xlsx(content, filename)
+        return render(request, "investments/excel/export.html", {"form": form}, status=400)
+    form = ProgressReportForm(initial={"year": today.year, "month": today.month})
+    return render(request, "investments/excel/export.html", {"form": form})
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
