@@ -13,7 +13,9 @@ def audit_history(obj: models.Model) -> QuerySet[AuditEntry]:
     The caller must already have checked that the user may see `obj`; the history is part of it.
     """
     content_type = ContentType.objects.get_for_model(obj, for_concrete_model=False)
-    return AuditEntry.objects.filter(content_type=content_type, object_id=str(obj.pk)).select_related("actor")
+    return AuditEntry.objects.filter(content_type=content_type, object_id=str(obj.pk)).select_related(
+        "actor", "content_type"
+    )
 
 
 

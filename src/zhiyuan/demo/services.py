@@ -1,7 +1,8 @@
 """Loading the Hetang demo (`zhiyuan demo`) through the real services, so every row is validated and audited.
 
-Idempotent: zones, tags, users and firms that already exist are left alone, so a second run writes
-nothing (no rows, no audit entries). The whole load is one transaction: a failure leaves nothing behind.
+Firms, zones, tags and users here; the investment projects in projects.py. Idempotent: zones, tags,
+users, firms and projects that already exist are left alone, so a second run writes nothing (no
+rows, no audit entries). The whole load is one transaction: a failure leaves nothing behind.
 """
 
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from zhiyuan.demo.data import (
     generated_firms,
     named_firms,
 )
+from zhiyuan.demo.projects import ProjectsReport, demo_leader_logins, demo_projects_load
 from zhiyuan.demo.selectors import DemoLogin, demo_logins, registry_has_demo_firms, registry_has_firms
 from zhiyuan.enterprises.models import Enterprise, ParkZone, Tag
 from zhiyuan.enterprises.services import enterprise_create, tag_get_or_create, zone_get_or_create
@@ -41,6 +43,7 @@ class DemoReport:
     users_created: int = 0
     zones_created: int = 0
     tags_created: int = 0
+    projects: ProjectsReport | None = None  # None when the projects were not loaded
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -75,12 +78,21 @@ def _firm_data(firm: DemoFirm, *, zones: dict[str, ParkZone], tags: dict[str, Ta
     }
 
 
+def _logins() -> list[DemoLogin]:
+    return demo_logins() + demo_leader_logins()
+
+
 def demo_load(
-    *, count: int = DEFAULT_GENERATED_COUNT, if_empty: bool = False, stdout: TextIO | None = None
+    *,
+    count: int = DEFAULT_GENERATED_COUNT,
+    if_empty: bool = False,
+    projects: bool = True,
+    stdout: TextIO | None = None,
 ) -> DemoReport:
     """Load the demo: park zones, tags, one user per role (plus extra specialists), the firms the
     source text names and `count` generated firms, all flagged `is_demo` and created through
-    `enterprise_create` as the system (actor None).
+    `enterprise_create` as the system (actor None); then, unless `projects` is False, the
+    investment projects (see projects.py).
 
     With `if_empty`, nothing is loaded when the registry already has firms (report.loaded is False).
     Progress lines go to `stdout` when given.
@@ -91,7 +103,7 @@ def demo_load(
     if if_empty and registry_has_firms():
         report.loaded = False
         # The demo password is only worth printing where the demo was loaded, not over a real registry.
-        report.logins = demo_logins() if registry_has_demo_firms() else []
+        report.logins = _logins() if registry_has_demo_firms() else []
         return report
 
     named = named_firms()
@@ -133,5 +145,9 @@ def demo_load(
                 found = Enterprise.objects.filter(uscc=firm.uscc).first()
                 enterprise = found or Enterprise.objects.filter(name=firm.name).first()
                 _persona_ensure(personas_by_key[firm.persona], report, enterprise=enterprise)
-    report.logins = demo_logins()
+
+        if projects:
+            report.projects = demo_projects_load(stdout=stdout)
+            report.users_created += report.projects.users_created
+    report.logins = _logins()
     return report

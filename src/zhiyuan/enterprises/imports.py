@@ -261,7 +261,7 @@ class _Importer:
         self.sheet = sheet
         self.progress = progress or (lambda stage, done, total: None)
         self.report = ImportReport(dry_run=dry_run)
-        self.labels = {name: str(column_label(name)) for name in IMPORT_FIELDS}
+        self.labels = {name: str(column_label(name)) for name in [*IMPORT_FIELDS, "size_class"]}
         self.order = {name: position for position, name in enumerate(IMPORT_FIELDS)}
         self.creates: list[tuple[Enterprise, list]] = []
         self.updates: list[_Update] = []

@@ -6,12 +6,28 @@ from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
+# The last segment of a dotted audit action → what the history tab shows.
 VERBS = {
     "created": _("created"),
     "updated": _("updated"),
     "imported": _("imported"),
     "deleted": _("deleted"),
     "issued": _("issued"),
+    "negotiating": _("moved to negotiation"),
+    "signed": _("signed"),
+    "preparing": _("moved to preliminary work"),
+    "under_construction": _("construction started"),
+    "completed": _("completed"),
+    "in_production": _("put into production"),
+    "stop": _("stopped"),
+    "postpone": _("postponed"),
+    "adjust": _("adjusted"),
+    "withdraw": _("withdrawn"),
+    "resume": _("resumed"),
+    "followed_up": _("follow-up logged"),
+    "investment_recorded": _("monthly investment recorded"),
+    "key_listed": _("listed as key project"),
+    "attachment_added": _("attachment added"),
 }
 
 

@@ -25,6 +25,7 @@ from zhiyuan.demo.services import demo_load
 from zhiyuan.enterprises.models import Chain, Enterprise, Industry, ParkZone, SizeClass, Tag
 from zhiyuan.enterprises.selectors import search_enterprises
 from zhiyuan.enterprises.services import enterprise_create
+from zhiyuan.investments.models import Project
 
 NAMED = [
     "株洲硬质合金集团有限公司", "株洲飞鹿高新材料技术股份有限公司", "汉德车桥(株洲)齿轮有限公司",
@@ -49,6 +50,7 @@ def counts() -> dict[str, int]:
         "zones": ParkZone.objects.count(),
         "tags": Tag.objects.count(),
         "audit": AuditEntry.objects.count(),
+        "projects": Project.objects.count(),
     }
 
 
@@ -118,11 +120,16 @@ def test_demo_loads_then_changes_nothing_on_a_second_run():
     assert all(MOBILE.match(p) for p in firms.exclude(contact_phone="").values_list("contact_phone", flat=True))
     assert all(ric.is_valid(n) for n in firms.exclude(contact_id_number="").values_list("contact_id_number", flat=True))
     assert AuditEntry.objects.filter(action="enterprises.enterprise.created").count() == first["firms"]
+    # With the full set of generated firms, every signed demo project is linked to the firm it names.
+    assert first["projects"] > 100 and "leader2" in out
+    linked = Project.objects.exclude(enterprise=None).select_related("enterprise")
+    assert linked.count() > 100 and all(p.enterprise.name == p.investor_name for p in linked)
 
     run_demo()
     assert counts() == first
     report = demo_load()
     assert (report.firms_created, report.users_created, report.zones_created, report.tags_created) == (0, 0, 0, 0)
+    assert report.projects.projects_created == 0 and report.projects.projects_existing == first["projects"]
     assert report.firms_existing == first["firms"]
     assert counts() == first
     assert list(search_enterprises(Enterprise.objects.all(), "株硬")) == [zhuying]
@@ -130,11 +137,11 @@ def test_demo_loads_then_changes_nothing_on_a_second_run():
 
 @pytest.mark.django_db
 def test_if_empty_loads_into_an_empty_registry():
-    out = run_demo("--if-empty", "--count", "5")
+    out = run_demo("--if-empty", "--count", "5", "--no-projects")
     assert Enterprise.objects.count() == len(named_firms()) + 5
     assert "firm_a" in out and DEMO_PASSWORD in out
     before = counts()
-    out = run_demo("--if-empty", "--count", "50")
+    out = run_demo("--if-empty", "--count", "50", "--no-projects")
     assert counts() == before
     assert "firm_a" in out  # the logins are printed again, for `make run`
 
@@ -154,7 +161,7 @@ def test_a_named_firm_already_registered_is_not_duplicated():
     existing = enterprise_create(
         actor=None, data={"uscc": OTHER_USCC, "name": "株洲硬质合金集团有限公司", "industry": "3240"}
     )
-    report = demo_load(count=0)
+    report = demo_load(count=0, projects=False)
     assert report.firms_existing == 1 and report.firms_created == len(named_firms()) - 1
     assert Enterprise.objects.filter(name="株洲硬质合金集团有限公司").count() == 1
     assert User.objects.get(username="firm_a").enterprise_id == existing.pk
@@ -173,7 +180,7 @@ def test_production_refuses_without_the_explicit_flag(settings):
     with pytest.raises(CommandError):
         run_demo("--count", "0")
     assert not Enterprise.objects.exists() and not User.objects.exists()
-    run_demo("--count", "0", "--allow-production")
+    run_demo("--count", "0", "--allow-production", "--no-projects")
     assert Enterprise.objects.count() == len(named_firms())
 
 

@@ -182,7 +182,7 @@ def test_dry_run_reports_but_writes_nothing(personas, reference, firm_a):
     assert report.ok and not report.written
     assert (report.new, report.updated) == (1, 1)
     assert [(p.row, p.action) for p in report.preview] == [(2, "new"), (3, "updated")]
-    assert label("staff") in report.preview[1].changed
+    assert label("staff") in report.preview[1].changed and label("size_class") in report.preview[1].changed
     assert snapshot_db() == state
 
 

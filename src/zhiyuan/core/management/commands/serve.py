@@ -22,7 +22,7 @@ class Command(BaseCommand):
         env.setdefault("DJANGO_SETTINGS_MODULE", "zhiyuan.config.settings")
         commands = [
             [sys.executable, "-m", "gunicorn", "zhiyuan.config.wsgi:application", "--bind", bind,
-             "--workers", str(workers), "--access-logfile", "-"],
+             "--workers", str(workers), "--timeout", "300", "--access-logfile", "-"],
         ]
         if not no_worker:
             commands.append([sys.executable, "-m", "zhiyuan.manage", "db_worker", "--queue-name", "*", "--no-reload"])

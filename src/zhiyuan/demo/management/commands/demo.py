@@ -1,4 +1,4 @@
-"""`zhiyuan demo`: load the Hetang demo data (idempotent) and print the demo logins."""
+"""`zhiyuan demo`: load the Hetang demo data (firms, users, investment projects; idempotent) and print the logins."""
 
 import unicodedata
 
@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from zhiyuan.core.errors import DomainError
 from zhiyuan.demo.data import DEFAULT_GENERATED_COUNT, DEMO_PASSWORD
+from zhiyuan.demo.projects import ProjectsReport
 from zhiyuan.demo.selectors import DemoLogin
 from zhiyuan.demo.services import demo_load
 
@@ -28,7 +29,10 @@ def format_table(headers: list[str], rows: list[list[str]]) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "Load the Hetang demo data (firms, zones, tags, one user per role) and print the demo logins."
+    help = (
+        "Load the Hetang demo data (firms, zones, tags, one user per role, investment projects) "
+        "and print the demo logins."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -39,11 +43,14 @@ class Command(BaseCommand):
             help=f"How many generated firms to add besides the named ones (default {DEFAULT_GENERATED_COUNT}).",
         )
         parser.add_argument(
+            "--no-projects", action="store_true", help="Load the firms and users only, not the investment projects."
+        )
+        parser.add_argument(
             "--allow-production", action="store_true",
             help="Load even with ZHIYUAN_ENV=production (the demo logins share a published password).",
         )
 
-    def handle(self, *args, if_empty: bool, count: int, allow_production: bool, **options):
+    def handle(self, *args, if_empty: bool, count: int, no_projects: bool, allow_production: bool, **options):
         if settings.PRODUCTION and not allow_production:
             raise CommandError(
                 _(
@@ -54,7 +61,12 @@ class Command(BaseCommand):
         if count < 0:
             raise CommandError(_("--count must be zero or more."))
         try:
-            report = demo_load(count=count, if_empty=if_empty, stdout=self.stdout if options["verbosity"] else None)
+            report = demo_load(
+                count=count,
+                if_empty=if_empty,
+                projects=not no_projects,
+                stdout=self.stdout if options["verbosity"] else None,
+            )
         except DomainError as error:
             details = "; ".join(
                 f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in error.fields.items()
@@ -78,7 +90,28 @@ class Command(BaseCommand):
                     "tags": report.tags_created,
                 }
             )
+            if report.projects is not None:
+                self.print_projects(report.projects)
         self.print_logins(report.logins)
+
+    def print_projects(self, projects: ProjectsReport) -> None:
+        self.stdout.write(
+            _(
+                "Projects: %(created)s created (%(existing)s already present), %(key)s added to the %(year)s "
+                "key-project list, %(entries)s monthly investment entries, %(milestones)s milestones, "
+                "%(blockers)s problems, %(decisions)s decisions."
+            )
+            % {
+                "created": projects.projects_created,
+                "existing": projects.projects_existing,
+                "key": projects.key_listed,
+                "year": projects.year,
+                "entries": projects.monthly_entries,
+                "milestones": projects.milestones,
+                "blockers": projects.blockers,
+                "decisions": projects.decisions,
+            }
+        )
 
     def print_logins(self, logins: list[DemoLogin]) -> None:
         if not logins:

@@ -1,4 +1,5 @@
-"""`zhiyuan import enterprises FILE [--dry-run]`: import the registry from an .xlsx sheet.
+"""`zhiyuan import_enterprises FILE [--dry-run]` (also `zhiyuan import enterprises …`): import the registry
+from an .xlsx sheet.
 
 Prints the report (counts, then every bad row with its column and reason) and exits with status 1
 when any row is bad — in which case nothing was written. Progress goes to stderr.
@@ -16,21 +17,18 @@ from zhiyuan.accounts.models import User
 from zhiyuan.core.errors import DomainError
 from zhiyuan.enterprises.imports import enterprise_import
 
-KINDS = ["enterprises"]
-
 
 class Command(BaseCommand):
-    help = "Import a spreadsheet: zhiyuan import enterprises FILE.xlsx [--dry-run] [--user USERNAME]"
+    help = "Import the enterprise registry: zhiyuan import_enterprises FILE.xlsx [--dry-run] [--user USERNAME]"
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=KINDS, help="What the sheet holds (enterprises).")
         parser.add_argument("file", help="The .xlsx workbook; its first row holds the headers.")
         parser.add_argument("--dry-run", action="store_true", help="Check every row and report; write nothing.")
         parser.add_argument(
             "--user", help="Username recorded in the audit trail; must be allowed to import (default: system)."
         )
 
-    def handle(self, *args, kind, file, dry_run, user, **options):
+    def handle(self, *args, file, dry_run, user, **options):
         actor = None
         if user:
             actor = User.objects.filter(username=user).first()
