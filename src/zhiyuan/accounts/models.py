@@ -65,6 +65,15 @@ class Organisation(models.Model):
         on_delete=models.PROTECT,
         related_name="organisation",
     )
+    head = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("head"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Who overdue work of this organisation is escalated to first."),
+    )
 
     class Meta:
         verbose_name = _("organisation")

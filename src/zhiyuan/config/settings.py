@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "zhiyuan.accounts",
     "zhiyuan.enterprises",
     "zhiyuan.investments",
+    "zhiyuan.servicedesk",
     "zhiyuan.demo",
     # Listed after the zhiyuan apps: django-import-export's own `import`/`export` commands (which would
     # bypass the registry's validation and audit) must not shadow `zhiyuan import enterprises`.
