@@ -207,6 +207,20 @@ def _action_done(request, project, tab: str, message: str):
     return redirect(f"{reverse('investments:detail', args=[project.pk])}?tab={tab}")
 
 
+def _submit(request, project, form, call, *, tab: str, bound: str, message):
+    """The shape of every action on the project page: validate `form`, hand its cleaned data to the
+    service `call`; on success redirect to `tab` with `message` (a string, or a function of the
+    service's result); otherwise show the tab again with the form's (and the service's) errors."""
+    if form.is_valid():
+        try:
+            result = call(form.cleaned_data)
+        except DomainError as error:
+            form.add_service_errors(error)
+        else:
+            return _action_done(request, project, tab, message(result) if callable(message) else message)
+    return _render_detail(request, project, tab=tab, bound={bound: form}, status=400)
+
+
 # ---------------------------------------------------------------- list, dashboard, key list
 
 
@@ -418,46 +432,45 @@ def transition(request, pk):
     if target not in services.TRANSITION_FIELDS:
         target = services.NEXT_STAGE[Stage(project.stage)]
     form = _transition_form(request, project, target, request.POST)
-    if form.is_valid():
-        try:
-            project = services.project_transition(actor=request.user, project=project, **form.service_kwargs())
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(
-                request, project, "overview", _("The project moved to “%(stage)s”.") % {"stage": target.label}
-            )
-    return _render_detail(request, project, tab="overview", bound={"transition": form}, status=400)
+    return _submit(
+        request,
+        project,
+        form,
+        lambda data: services.project_transition(actor=request.user, project=project, **form.service_kwargs()),
+        tab="overview",
+        bound="transition",
+        message=_("The project moved to “%(stage)s”.") % {"stage": target.label},
+    )
 
 
 @login_required
 @require_POST
 def follow_up(request, pk):
     project = _action(request, pk, "follow_up")
-    form = FollowUpForm(request.POST)
-    if form.is_valid():
-        try:
-            services.follow_up_add(actor=request.user, project=project, **form.cleaned_data)
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(request, project, "follow-ups", _("Follow-up logged."))
-    return _render_detail(request, project, tab="follow-ups", bound={"follow_up": form}, status=400)
+    return _submit(
+        request,
+        project,
+        FollowUpForm(request.POST),
+        lambda data: services.follow_up_add(actor=request.user, project=project, **data),
+        tab="follow-ups",
+        bound="follow_up",
+        message=_("Follow-up logged."),
+    )
 
 
 @login_required
 @require_POST
 def milestone_add(request, pk):
     project = _action(request, pk, "milestone")
-    form = MilestoneForm(request.POST)
-    if form.is_valid():
-        try:
-            services.milestone_add(actor=request.user, project=project, **form.cleaned_data)
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(request, project, "milestones", _("Milestone added."))
-    return _render_detail(request, project, tab="milestones", bound={"milestone": form}, status=400)
+    return _submit(
+        request,
+        project,
+        MilestoneForm(request.POST),
+        lambda data: services.milestone_add(actor=request.user, project=project, **data),
+        tab="milestones",
+        bound="milestone",
+        message=_("Milestone added."),
+    )
 
 
 @login_required
@@ -468,45 +481,46 @@ def milestone_reached(request, pk, milestone_pk):
     if milestone is None:
         raise Http404
     form = MilestoneReachedForm(request.POST)
-    if form.is_valid():
-        try:
-            services.milestone_complete(actor=request.user, milestone=milestone, **form.cleaned_data)
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(request, project, "milestones", _("Milestone marked as reached."))
     form.milestone_pk = milestone.pk
-    return _render_detail(request, project, tab="milestones", bound={"reached": form}, status=400)
+    return _submit(
+        request,
+        project,
+        form,
+        lambda data: services.milestone_complete(actor=request.user, milestone=milestone, **data),
+        tab="milestones",
+        bound="reached",
+        message=_("Milestone marked as reached."),
+    )
 
 
 @login_required
 @require_POST
 def investment(request, pk):
     project = _action(request, pk, "investment")
-    form = MonthlyInvestmentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.monthly_investment_record(actor=request.user, project=project, **form.cleaned_data)
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(request, project, "investment", _("Monthly investment recorded."))
-    return _render_detail(request, project, tab="investment", bound={"investment": form}, status=400)
+    return _submit(
+        request,
+        project,
+        MonthlyInvestmentForm(request.POST),
+        lambda data: services.monthly_investment_record(actor=request.user, project=project, **data),
+        tab="investment",
+        bound="investment",
+        message=_("Monthly investment recorded."),
+    )
 
 
 @login_required
 @require_POST
 def blocker_raise(request, pk):
     project = _action(request, pk, "blocker_raise")
-    form = BlockerForm(request.POST)
-    if form.is_valid():
-        try:
-            services.blocker_raise(actor=request.user, project=project, **form.cleaned_data)
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(request, project, "blockers", _("Problem raised."))
-    return _render_detail(request, project, tab="blockers", bound={"blocker": form}, status=400)
+    return _submit(
+        request,
+        project,
+        BlockerForm(request.POST),
+        lambda data: services.blocker_raise(actor=request.user, project=project, **data),
+        tab="blockers",
+        bound="blocker",
+        message=_("Problem raised."),
+    )
 
 
 @login_required
@@ -517,15 +531,16 @@ def blocker_resolve(request, pk, blocker_pk):
     if blocker is None:
         raise Http404
     form = BlockerResolveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.blocker_resolve(actor=request.user, blocker=blocker, **form.cleaned_data)
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(request, project, "blockers", _("Problem resolved."))
     form.blocker_pk = blocker.pk
-    return _render_detail(request, project, tab="blockers", bound={"resolve": form}, status=400)
+    return _submit(
+        request,
+        project,
+        form,
+        lambda data: services.blocker_resolve(actor=request.user, blocker=blocker, **data),
+        tab="blockers",
+        bound="resolve",
+        message=_("Problem resolved."),
+    )
 
 
 @login_required
@@ -533,36 +548,32 @@ def blocker_resolve(request, pk, blocker_pk):
 def decision(request, pk):
     project = _action(request, pk, "decide")
     form = DecisionForm(request.POST, project=project, kinds=_decision_kinds(project))
-    if form.is_valid():
-        try:
-            record = services.decision_record(actor=request.user, project=project, **form.service_kwargs())
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(
-                request, project, "decisions", _("Decision recorded: %(kind)s.") % {"kind": record.get_kind_display()}
-            )
-    return _render_detail(request, project, tab="decisions", bound={"decision": form}, status=400)
+    return _submit(
+        request,
+        project,
+        form,
+        lambda data: services.decision_record(actor=request.user, project=project, **form.service_kwargs()),
+        tab="decisions",
+        bound="decision",
+        message=lambda record: _("Decision recorded: %(kind)s.") % {"kind": record.get_kind_display()},
+    )
 
 
 @login_required
 @require_POST
 def attachment_add(request, pk):
     project = _action(request, pk, "attach")
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.attachment_add(
-                actor=request.user,
-                project=project,
-                uploaded_file=form.cleaned_data["file"],
-                caption=form.cleaned_data["caption"],
-            )
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(request, project, "attachments", _("File attached."))
-    return _render_detail(request, project, tab="attachments", bound={"attachment": form}, status=400)
+    return _submit(
+        request,
+        project,
+        AttachmentForm(request.POST, request.FILES),
+        lambda data: services.attachment_add(
+            actor=request.user, project=project, uploaded_file=data["file"], caption=data["caption"]
+        ),
+        tab="attachments",
+        bound="attachment",
+        message=_("File attached."),
+    )
 
 
 @login_required
@@ -583,25 +594,23 @@ def attachment_download(request, pk, attachment_pk):
 def key_listing(request, pk):
     project = _action(request, pk, "key_list")
     form = KeyListingForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.key_project_set(
-                actor=request.user,
-                project=project,
-                year=data["year"],
-                planned_investment=data["planned_investment"],
-                liaison_leader=data["liaison_leader"],
-                responsible_unit=data["responsible_unit"],
-                sequence=data["sequence"] or 0,
-            )
-        except DomainError as error:
-            form.add_service_errors(error)
-        else:
-            return _action_done(
-                request, project, "overview", _("Listed as a key project of %(year)s.") % {"year": data["year"]}
-            )
-    return _render_detail(request, project, tab="overview", bound={"key_listing": form}, status=400)
+    return _submit(
+        request,
+        project,
+        form,
+        lambda data: services.key_project_set(
+            actor=request.user,
+            project=project,
+            year=data["year"],
+            planned_investment=data["planned_investment"],
+            liaison_leader=data["liaison_leader"],
+            responsible_unit=data["responsible_unit"],
+            sequence=data["sequence"] or 0,
+        ),
+        tab="overview",
+        bound="key_listing",
+        message=lambda listing: _("Listed as a key project of %(year)s.") % {"year": listing.year},
+    )
 
 
 @login_required
