@@ -6,7 +6,6 @@ transition is written once, here; the pages, the API, the Excel import and the d
 """
 
 import datetime as dt
-import hashlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from zhiyuan.accounts.models import Organisation, OrganisationKind, Role, User
 from zhiyuan.core.errors import ConflictError, PermissionDeniedError, ValidationFailed
+from zhiyuan.core.files import check_and_hash_upload
 from zhiyuan.core.services import audit_record, diff, snapshot
 from zhiyuan.enterprises.services import enterprise_create, resolve_industry
 from zhiyuan.investments.codes import normalize_project_code, project_code_error
@@ -139,6 +139,12 @@ def _require(actor: User | None, roles: frozenset) -> None:
         raise PermissionDeniedError()
 
 
+def _require_not_withdrawn(project: Project) -> None:
+    """撤 is final: nothing more is recorded on a withdrawn project."""
+    if project.status == Status.WITHDRAWN:
+        raise ConflictError(_("A withdrawn project can no longer be changed."))
+
+
 def _decimal(value: Any, field: str, errors: dict) -> Decimal | None:
     if value in (None, ""):
         return None
@@ -252,6 +258,7 @@ def project_update(*, actor: User, project: Project, data: dict[str, Any]) -> Pr
 def follow_up_add(*, actor: User, project: Project, on: dt.date, note: str) -> FollowUp:
     """Log a negotiation follow-up (洽谈记录)."""
     _require(actor, FOLLOW_UP_ROLES)
+    _require_not_withdrawn(project)
     errors = {}
     if not (note or "").strip():
         errors["note"] = [_("This field is required.")]
@@ -431,6 +438,7 @@ def decision_record(
 def milestone_add(*, actor: User | None, project: Project, name: str, planned_on: dt.date, note: str = "") -> Milestone:
     """Add a schedule node (节点) with its planned date."""
     _require(actor, EDIT_ROLES)
+    _require_not_withdrawn(project)
     errors = {}
     if not (name or "").strip():
         errors["name"] = [_("This field is required.")]
@@ -452,6 +460,7 @@ def milestone_add(*, actor: User | None, project: Project, name: str, planned_on
 def milestone_complete(*, actor: User | None, milestone: Milestone, actual_on: dt.date) -> Milestone:
     """Record the date a milestone was actually reached."""
     _require(actor, EDIT_ROLES)
+    _require_not_withdrawn(milestone.project)
     if actual_on is None or actual_on > timezone.localdate():
         raise ValidationFailed(_("Enter a date that is not in the future."), field="actual_on")
     with transaction.atomic():
@@ -479,6 +488,7 @@ def monthly_investment_record(
     The month may not be in the future, nor before the project started construction.
     """
     _require(actor, DELIVERY_ROLES)
+    _require_not_withdrawn(project)
     errors: dict[str, list[str]] = {}
     value = _decimal(amount, "amount", errors)
     if value is None and "amount" not in errors:
@@ -524,6 +534,7 @@ def blocker_raise(
 ) -> Blocker:
     """Raise a problem (问题) on a project, assigned to a district unit with a due date."""
     _require(actor, BLOCKER_RAISE_ROLES)
+    _require_not_withdrawn(project)
     if not (description or "").strip():
         raise ValidationFailed(_("This field is required."), field="description")
     if due_on is None:
@@ -568,29 +579,17 @@ def blocker_resolve(
 def attachment_add(*, actor: User | None, project: Project, uploaded_file, caption: str = "") -> Attachment:
     """Attach a document or photo; the type and size are checked and the SHA-256 is recorded."""
     _require(actor, EDIT_ROLES)
+    _require_not_withdrawn(project)
     name = uploaded_file.name or ""
-    extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-    if extension not in ATTACHMENT_TYPES:
-        raise ValidationFailed(
-            _("Files of this type are not accepted; use one of: %(types)s.")
-            % {"types": ", ".join(sorted(ATTACHMENT_TYPES))},
-            field="file",
-        )
-    if uploaded_file.size > settings.ZHIYUAN_ATTACHMENT_MAX_BYTES:
-        raise ValidationFailed(
-            _("The file is larger than %(mb)s MB.") % {"mb": settings.ZHIYUAN_ATTACHMENT_MAX_BYTES // (1024 * 1024)},
-            field="file",
-        )
-    digest = hashlib.sha256()
-    for chunk in uploaded_file.chunks():
-        digest.update(chunk)
-    uploaded_file.seek(0)
+    sha256 = check_and_hash_upload(
+        uploaded_file, allowed=ATTACHMENT_TYPES, max_bytes=settings.ZHIYUAN_ATTACHMENT_MAX_BYTES
+    )
     with transaction.atomic():
         attachment = Attachment.objects.create(
             project=project,
             file=uploaded_file,
             caption=caption,
-            sha256=digest.hexdigest(),
+            sha256=sha256,
             size=uploaded_file.size,
             uploaded_by=actor,
         )
@@ -615,6 +614,7 @@ def key_project_set(
 ) -> KeyProject:
     """Put a project on a year's key-project list (or update its listing)."""
     _require(actor, KEY_LIST_ROLES)
+    _require_not_withdrawn(project)
     errors: dict[str, list[str]] = {}
     planned = _decimal(planned_investment, "planned_investment", errors)
     if planned is None and "planned_investment" not in errors:

@@ -1147,3 +1147,46 @@ def test_bad_land_figures_write_nothing(personas):
     assert not LandTarget.objects.exists()
     assert not LandProgress.objects.exists()
     assert AuditEntry.objects.count() == audits
+
+
+class TestWithdrawnIsFinal:
+    """撤 is final: nothing more can be recorded on a withdrawn project."""
+
+    @pytest.mark.django_db
+    def test_no_further_records(self, personas, tmp_path):
+        import datetime as dt
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from zhiyuan.accounts.models import Organisation
+        from zhiyuan.core.errors import ConflictError
+        from zhiyuan.investments import services as s
+        from zhiyuan.investments.models import Milestone
+
+        project = s.lead_create(actor=personas["investment"], data={"name": "撤销测试项目"})
+        milestone = Milestone.objects.create(project=project, name="节点", planned_on=dt.date(2026, 5, 1))
+        s.decision_record(actor=personas["leader"], project=project, kind="withdraw", reason="不再推进")
+        project.refresh_from_db()
+        unit = Organisation.objects.filter(kind="district").first()
+        attempts = [
+            lambda: s.follow_up_add(actor=personas["investment"], project=project, on=dt.date(2026, 5, 1), note="x"),
+            lambda: s.milestone_add(
+                actor=personas["project"], project=project, name="y", planned_on=dt.date(2026, 6, 1)
+            ),
+            lambda: s.milestone_complete(actor=personas["project"], milestone=milestone, actual_on=dt.date(2026, 5, 2)),
+            lambda: s.monthly_investment_record(
+                actor=personas["project"], project=project, month=dt.date(2026, 5, 1), amount="1"
+            ),
+            lambda: s.blocker_raise(
+                actor=personas["project"], project=project, description="z", unit=unit, due_on=dt.date(2026, 6, 1)
+            ),
+            lambda: s.attachment_add(
+                actor=personas["project"], project=project, uploaded_file=SimpleUploadedFile("a.pdf", b"%PDF-1.4")
+            ),
+            lambda: s.key_project_set(actor=personas["leader"], project=project, year=2026, planned_investment="1"),
+        ]
+        for attempt in attempts:
+            with pytest.raises(ConflictError):
+                attempt()
+        assert not project.follow_ups.exists() and not project.blockers.exists()
+        assert project.milestones.count() == 1 and not project.key_listings.exists()
