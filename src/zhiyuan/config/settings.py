@@ -185,6 +185,15 @@ ZHIYUAN_ATTACHMENT_MAX_BYTES = env_int("ZHIYUAN_ATTACHMENT_MAX_BYTES", 20 * 1024
 ZHIYUAN_BEHIND_PLAN_POINTS = env_int("ZHIYUAN_BEHIND_PLAN_POINTS", 10)
 # Working days an overdue milestone or blocker waits before the liaison leader is told too.
 ZHIYUAN_ESCALATE_AFTER_WORKDAYS = env_int("ZHIYUAN_ESCALATE_AFTER_WORKDAYS", 5)
+# Service desk (企业诉求): a resolved request the firm has not rated is closed after this many working
+# days; an overdue request goes to the department head first and, this many working days later, to
+# the district leaders.
+ZHIYUAN_SERVICEDESK_AUTOCLOSE_WORKDAYS = env_int("ZHIYUAN_SERVICEDESK_AUTOCLOSE_WORKDAYS", 5)
+ZHIYUAN_SERVICEDESK_ESCALATE_LEADER_WORKDAYS = env_int("ZHIYUAN_SERVICEDESK_ESCALATE_LEADER_WORKDAYS", 3)
+# Largest attachment of a service request, in bytes (the project attachment limit unless set).
+ZHIYUAN_SERVICEDESK_ATTACHMENT_MAX_BYTES = env_int(
+    "ZHIYUAN_SERVICEDESK_ATTACHMENT_MAX_BYTES", ZHIYUAN_ATTACHMENT_MAX_BYTES
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ZHIYUAN_UPLOAD_MAX_MEMORY", 5 * 1024 * 1024)
 
 REST_FRAMEWORK = {
@@ -214,6 +223,7 @@ SPECTACULAR_SETTINGS = {
         "ProjectStageEnum": "zhiyuan.investments.models.Stage",
         "ProjectStatusEnum": "zhiyuan.investments.models.Status",
         "BlockerStatusEnum": "zhiyuan.investments.models.BlockerStatus",
+        "ServiceRequestStatusEnum": "zhiyuan.servicedesk.models.RequestStatus",
     },
 }
 
@@ -225,7 +235,10 @@ TASKS = {
 
 FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("All")
 # Tasks enqueued once a day by `zhiyuan scheduler` (started by `zhiyuan serve`), from this hour on.
-ZHIYUAN_DAILY_TASKS = env_list("ZHIYUAN_DAILY_TASKS", ["zhiyuan.investments.tasks.run_project_alerts"])
+ZHIYUAN_DAILY_TASKS = env_list(
+    "ZHIYUAN_DAILY_TASKS",
+    ["zhiyuan.investments.tasks.run_project_alerts", "zhiyuan.servicedesk.tasks.run_servicedesk_sweep"],
+)
 ZHIYUAN_DAILY_TASKS_HOUR = env_int("ZHIYUAN_DAILY_TASKS_HOUR", 7)
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"

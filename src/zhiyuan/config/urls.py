@@ -5,10 +5,13 @@ from rest_framework.routers import DefaultRouter
 
 from zhiyuan.enterprises.api import EnterpriseViewSet
 from zhiyuan.investments.api import ProjectViewSet
+from zhiyuan.servicedesk.api import ServiceRequestViewSet, VisitViewSet
 
 router = DefaultRouter()
 router.register("enterprises", EnterpriseViewSet, basename="enterprise")
 router.register("projects", ProjectViewSet, basename="project")
+router.register("servicedesk/requests", ServiceRequestViewSet, basename="servicerequest")
+router.register("servicedesk/visits", VisitViewSet, basename="visit")
 
 urlpatterns = [
     path("", include("zhiyuan.core.urls")),
@@ -16,6 +19,7 @@ urlpatterns = [
     path("enterprises/", include("zhiyuan.enterprises.urls")),
     path("projects/excel/", include("zhiyuan.investments.excel_urls")),
     path("projects/", include("zhiyuan.investments.urls")),
+    path("servicedesk/", include("zhiyuan.servicedesk.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -19,6 +19,7 @@ def navigation(request) -> dict:
         if is_district_staff(user):
             items.append({"label": _("Enterprises"), "url": reverse("enterprises:list"), "key": "enterprises"})
             items.append({"label": _("Projects"), "url": reverse("investments:list"), "key": "investments"})
+            items.append({"label": _("Service desk"), "url": reverse("servicedesk:index"), "key": "servicedesk"})
         elif user.role == Role.ENTERPRISE and user.enterprise_id:
             items.append(
                 {
@@ -28,6 +29,9 @@ def navigation(request) -> dict:
                 }
             )
             items.append({"label": _("My projects"), "url": reverse("investments:list"), "key": "investments"})
+            items.append({"label": _("My requests"), "url": reverse("servicedesk:mine"), "key": "servicedesk"})
+        elif user.role == Role.BANK:
+            items.append({"label": _("Financing needs"), "url": reverse("servicedesk:financing"), "key": "servicedesk"})
         if can_use_admin(user):
             items.append({"label": _("Administration"), "url": reverse("admin:index"), "key": "admin"})
     return {"nav_items": items, "district_name": settings.ZHIYUAN_DISTRICT_NAME, "unread_notifications": unread}

@@ -26,6 +26,7 @@ from zhiyuan.demo.data import (
 )
 from zhiyuan.demo.projects import ProjectsReport, demo_leader_logins, demo_projects_load
 from zhiyuan.demo.selectors import DemoLogin, demo_logins, registry_has_demo_firms, registry_has_firms
+from zhiyuan.demo.servicedesk import ServicedeskReport, demo_servicedesk_load
 from zhiyuan.enterprises.models import Enterprise, ParkZone, Tag
 from zhiyuan.enterprises.services import enterprise_create, tag_get_or_create, zone_get_or_create
 
@@ -44,6 +45,7 @@ class DemoReport:
     zones_created: int = 0
     tags_created: int = 0
     projects: ProjectsReport | None = None  # None when the projects were not loaded
+    servicedesk: ServicedeskReport | None = None  # None when the service desk was not loaded
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -92,7 +94,7 @@ def demo_load(
     """Load the demo: park zones, tags, one user per role (plus extra specialists), the firms the
     source text names and `count` generated firms, all flagged `is_demo` and created through
     `enterprise_create` as the system (actor None); then, unless `projects` is False, the
-    investment projects (see projects.py).
+    investment projects (see projects.py) and the service desk's requests and visits (servicedesk.py).
 
     With `if_empty`, nothing is loaded when the registry already has firms (report.loaded is False).
     Progress lines go to `stdout` when given.
@@ -149,5 +151,6 @@ def demo_load(
         if projects:
             report.projects = demo_projects_load(stdout=stdout)
             report.users_created += report.projects.users_created
+            report.servicedesk = demo_servicedesk_load(stdout=stdout)
     report.logins = _logins()
     return report

@@ -59,5 +59,12 @@ def audit_changes(entry) -> list[tuple[str, object, object]]:
             rows.append((name, old, new))
             continue
         choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
-        rows.append((str(field.verbose_name), choices.get(old, old), choices.get(new, new)))
+        rows.append((str(field.verbose_name), _choice_label(choices, old), _choice_label(choices, new)))
     return rows
+
+
+def _choice_label(choices: dict, value):
+    """A choice value by its label; a list (many-to-many, e.g. tags) is shown as it was recorded."""
+    if isinstance(value, list):
+        return ", ".join(str(choices.get(item, item)) for item in value)
+    return choices.get(value, value)
