@@ -86,3 +86,22 @@ def api_token_issue(*, actor, user: User) -> Token:
         token = Token.objects.create(user=user)
         audit_record(actor=actor, action="accounts.token.issued", obj=user)
     return token
+
+
+def organisation_set_head(*, actor, organisation: Organisation, head: User | None) -> Organisation:
+    """Name who overdue work of the organisation is escalated to first; only an administrator may."""
+    if actor is not None and not can_use_admin(actor):
+        raise PermissionDeniedError()
+    if head is not None and head.organisation_id != organisation.pk:
+        raise ValidationFailed(_("The head must be a member of the organisation."), field="head")
+    with transaction.atomic():
+        old = organisation.head
+        organisation.head = head
+        organisation.save(update_fields=["head"])
+        audit_record(
+            actor=actor,
+            action="accounts.organisation.updated",
+            obj=organisation,
+            changes={"head": [str(old) if old else None, str(head) if head else None]},
+        )
+    return organisation

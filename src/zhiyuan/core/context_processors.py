@@ -2,19 +2,24 @@
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhiyuan.accounts.models import Role
 from zhiyuan.accounts.permissions import can_use_admin, is_district_staff
 from zhiyuan.core.selectors import unread_notification_count
+from zhiyuan.core.workdays import calendar_warning
 
 
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     items = []
     unread = 0
+    warning = None
     if user is not None and user.is_authenticated:
         unread = unread_notification_count(user)
+        if can_use_admin(user):
+            warning = calendar_warning(timezone.localdate())
         items.append({"label": _("Home"), "url": reverse("core:home"), "key": "home"})
         if is_district_staff(user):
             items.append({"label": _("Enterprises"), "url": reverse("enterprises:list"), "key": "enterprises"})
@@ -34,4 +39,9 @@ def navigation(request) -> dict:
             items.append({"label": _("Financing needs"), "url": reverse("servicedesk:financing"), "key": "servicedesk"})
         if can_use_admin(user):
             items.append({"label": _("Administration"), "url": reverse("admin:index"), "key": "admin"})
-    return {"nav_items": items, "district_name": settings.ZHIYUAN_DISTRICT_NAME, "unread_notifications": unread}
+    return {
+        "nav_items": items,
+        "district_name": settings.ZHIYUAN_DISTRICT_NAME,
+        "unread_notifications": unread,
+        "calendar_warning": warning,
+    }

@@ -90,3 +90,25 @@ def workdays_add(start: dt.date, n: int) -> dt.date:
 def workdays_between(start: dt.date, end: dt.date) -> int:
     """How many working days lie after `start` up to and including `end`."""
     return WorkCalendar().between(start, end)
+
+
+def calendar_covered_until() -> dt.date:
+    """The last day the working-day calendar covers without a gap: the end of chinese-calendar's last
+    year, extended by each following year an administrator has declared complete."""
+    last_year = max(day.year for day in chinese_calendar.holidays)
+    declared = set(WorkCalendarYear.objects.values_list("year", flat=True))
+    while last_year + 1 in declared:
+        last_year += 1
+    return dt.date(last_year, 12, 31)
+
+
+def calendar_warning(today: dt.date, *, within_days: int = 60) -> str | None:
+    """A message for administrators when the calendar runs out within `within_days` (deadlines of new
+    requests and applications reach into the next year weeks before it starts), else None."""
+    until = calendar_covered_until()
+    if (until - today).days > within_days:
+        return None
+    return _(
+        "The working-day calendar ends on %(date)s. Enter the holidays and make-up working days of %(year)s "
+        "(calendar overrides) and declare the year complete, or deadlines that reach into %(year)s cannot be computed."
+    ) % {"date": until.isoformat(), "year": until.year + 1}

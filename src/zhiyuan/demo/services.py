@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from zhiyuan.accounts.models import User
 from zhiyuan.accounts.personas import PERSONAS, Persona, ensure_persona
+from zhiyuan.accounts.services import organisation_set_head
 from zhiyuan.demo.data import (
     DEFAULT_GENERATED_COUNT,
     DEMO_PASSWORD,
@@ -127,6 +128,10 @@ def demo_load(
             if persona.key not in firm_personas
         }
         specialists = {username: users[username] for username in SPECIALIST_USERNAMES}
+        # Overdue requests escalate first to the head of the staff's organisation: the service centre's.
+        service_centre = users["fuwu"].organisation
+        if service_centre.head_id is None:
+            organisation_set_head(actor=None, organisation=service_centre, head=users["fuwu"])
 
         existing_usccs = set(Enterprise.objects.values_list("uscc", flat=True))
         existing_names = set(Enterprise.objects.values_list("name", flat=True))

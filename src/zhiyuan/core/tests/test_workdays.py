@@ -71,3 +71,29 @@ class TestOverrides:
         assert not is_workday(D(2031, 1, 1))  # Wednesday, holiday by override
         assert is_workday(D(2031, 1, 2))
         assert not is_workday(D(2031, 1, 4))  # Saturday
+
+
+@pytest.mark.django_db
+class TestCoverageWarning:
+    def test_coverage_ends_with_the_published_calendar(self):
+        from zhiyuan.core.workdays import calendar_covered_until
+
+        assert calendar_covered_until() == D(2026, 12, 31)
+
+    def test_declared_years_extend_coverage(self):
+        from zhiyuan.core.workdays import calendar_covered_until
+
+        WorkCalendarYear.objects.create(year=2027)
+        WorkCalendarYear.objects.create(year=2029)  # a gap at 2028 stops the extension
+        assert calendar_covered_until() == D(2027, 12, 31)
+
+    def test_warning_only_when_the_end_is_near(self):
+        from zhiyuan.core.workdays import calendar_warning
+
+        assert calendar_warning(D(2026, 6, 1)) is None
+        assert "2027" in calendar_warning(D(2026, 11, 29))
+
+    def test_admin_sees_the_warning_banner(self, login, settings):
+        response = login("admin").get("/")
+        assert b"calendar-warning" in response.content
+        assert b"calendar-warning" not in login("specialist").get("/").content

@@ -156,3 +156,14 @@ def test_the_sweep_is_a_daily_task(desk):
     assert result["escalated_to_head"] == 1 and result["escalated_to_leader"] == 1
     assert result["closed_unrated"] == 1
     assert "zhiyuan.servicedesk.tasks.run_servicedesk_sweep" in enqueue_due_jobs(today=D(2026, 11, 20), now_hour=23)
+
+
+@pytest.mark.django_db
+def test_sweep_reports_an_uncovered_calendar_instead_of_failing():
+    import datetime as dt
+
+    from zhiyuan.servicedesk.tasks import servicedesk_sweep
+
+    result = servicedesk_sweep(today=dt.date(2031, 3, 3))
+    assert result["closed_unrated"] == 0
+    assert any("2031" in e for e in result["errors"])
