@@ -37,6 +37,7 @@ from zhiyuan.investments.forms import (
     ProjectForm,
     TransitionForm,
 )
+from zhiyuan.investments.imports import may_import as may_import_key_projects
 from zhiyuan.investments.models import DecisionKind, Pool, Project, Stage, Status
 from zhiyuan.investments.tables import ProjectTable
 
@@ -237,6 +238,7 @@ def project_list(request):
         "year": year,
         "total": table.paginator.count,
         "can_create": request.user.role in services.ATTRACTION_ROLES,
+        "can_import": may_import_key_projects(request.user),
         "pool_tabs": _pool_tabs(request),
         "bar_fields": [field for field in filterset.form if field.name not in LINK_ONLY_FILTERS],
         "link_filters": _link_filters(request, filterset),

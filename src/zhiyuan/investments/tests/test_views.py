@@ -790,3 +790,11 @@ def test_plotly_js_is_served_locally(client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("plotly/plotly.min.js").endswith("plotly.min.js")
+
+
+@pytest.mark.django_db
+def test_list_links_to_the_excel_pages_for_the_right_roles(login):
+    officer = login("project").get("/projects/").content.decode()
+    assert 'data-testid="key-import"' in officer and 'data-testid="progress-export"' in officer
+    leader = login("leader").get("/projects/").content.decode()
+    assert 'data-testid="key-import"' not in leader and 'data-testid="progress-export"' in leader
