@@ -93,7 +93,17 @@ class TestCoverageWarning:
         assert calendar_warning(D(2026, 6, 1)) is None
         assert "2027" in calendar_warning(D(2026, 11, 29))
 
-    def test_admin_sees_the_warning_banner(self, login, settings):
-        response = login("admin").get("/")
-        assert b"calendar-warning" in response.content
+    def test_admin_sees_the_warning_banner(self, login):
+        from django.utils import timezone
+
+        from zhiyuan.core.workdays import calendar_warning
+
+        # Today (the calendar ends 2026-12-31) the warning is due; the banner follows it, for admins only.
+        due = calendar_warning(timezone.localdate()) is not None
+        assert (b"calendar-warning" in login("admin").get("/").content) == due
         assert b"calendar-warning" not in login("specialist").get("/").content
+
+    def test_banner_disappears_once_the_next_year_is_declared(self, login):
+        WorkCalendarYear.objects.create(year=2027)
+        WorkCalendarYear.objects.create(year=2028)
+        assert b"calendar-warning" not in login("admin").get("/").content
