@@ -71,3 +71,72 @@ def login(personas):
         return client
 
     return _login
+
+
+# -- browser journeys (Playwright driving the distribution's Chromium) --------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# For a browser module's `pytestmark`. The live server runs in a thread of its own, so the test needs
+# real commits, and the rows data migrations load (industries, category rules) are restored after the flush.
+BROWSER_TEST_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        not __import__("pathlib").Path(CHROMIUM).exists(),
+        reason=f"{CHROMIUM} is not installed (the Makefile installs it)",
+    ),
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """A headless Chromium for the test."""
+    # Playwright's sync API runs an event loop in this thread; the test's own database calls are
+    # plain synchronous ones, so Django's async-safety check must let them through.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A page on the live server that records failed requests (`page.failed_requests`) and script
+    errors (`page.script_errors`) so a journey can assert that nothing on the way broke."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    failed, errors = [], []
+
+    def record(url: str) -> None:
+        # Chromium probes /favicon.ico on its own; every other request comes from our pages.
+        if not url.endswith("/favicon.ico"):
+            failed.append(url)
+
+    def request_failed(request) -> None:
+        # An HTMX request still in flight when the user follows a link is aborted by the navigation.
+        if request.resource_type in ("xhr", "fetch") and request.failure == "net::ERR_ABORTED":
+            return
+        record(request.url)
+
+    page.on("requestfailed", request_failed)
+    page.on("response", lambda response: record(response.url) if response.status >= 400 else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.failed_requests = failed
+    page.script_errors = errors
+    yield page
+    context.close()

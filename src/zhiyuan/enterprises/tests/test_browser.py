@@ -2,31 +2,11 @@
 /usr/bin/chromium): sign in, search 株硬, open the firm, edit a field, see the change in 变更记录."""
 
 import re
-from pathlib import Path
 
-import pytest
-
-from zhiyuan.conftest import PASSWORD
+from zhiyuan.conftest import BROWSER_TEST_MARKS, PASSWORD
 from zhiyuan.core.models import AuditEntry
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    # The live server runs in a thread of its own: the test needs real commits, and the GB/T 4754
-    # industries loaded by a data migration must be restored after the flush.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (the Makefile installs it)"),
-]
+pytestmark = BROWSER_TEST_MARKS
 
 # Counts HTMX requests in this document, to wait until the search box's requests are all done.
 HTMX_COUNTER = """() => {
@@ -38,47 +18,6 @@ HTMX_COUNTER = """() => {
     window.__htmx.inflight--; window.__htmx.last = performance.now();
   });
 }"""
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own database calls are
-    # plain synchronous ones, so Django's async-safety check must let them through.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    failed = []
-
-    def record(url: str) -> None:
-        # Chromium probes /favicon.ico on its own; every other request comes from our pages.
-        if not url.endswith("/favicon.ico"):
-            failed.append(url)
-
-    def request_failed(request) -> None:
-        # The search box fires HTMX requests on change/keyup; one still in flight when the user
-        # follows a link is aborted by the navigation, which is harmless.
-        if request.resource_type in ("xhr", "fetch") and request.failure == "net::ERR_ABORTED":
-            return
-        record(request.url)
-
-    page.on("requestfailed", request_failed)
-    page.on("response", lambda response: record(response.url) if response.status >= 400 else None)
-    page.failed_requests = failed
-    yield page
-    context.close()
 
 
 def test_specialist_searches_edits_and_sees_the_change(page, live_server, personas, firm_a, firm_b, tmp_path):

@@ -7,69 +7,13 @@ Set ZHIYUAN_SCREENSHOTS to a directory to keep a screenshot of each page on the 
 import os
 from pathlib import Path
 
-import pytest
 from django.utils import timezone
 
-from zhiyuan.conftest import PASSWORD
+from zhiyuan.conftest import BROWSER_TEST_MARKS, PASSWORD
 from zhiyuan.enterprises.models import Enterprise
 from zhiyuan.servicedesk.models import Category, RequestStatus, ServiceRequest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    # The live server runs in a thread of its own: the test needs real commits, and the GB/T 4754
-    # industries and the category rules loaded by data migrations must be restored after the flush.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (the Makefile installs it)"),
-]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own database calls are
-    # plain synchronous ones, so Django's async-safety check must let them through.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    failed = []
-    page.on("requestfailed", lambda request: failed.append(request.url))
-    page.on(
-        "response",
-        lambda response: (
-            failed.append(response.url)
-            if response.status >= 400 and not response.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.failed_requests = failed
-    page.script_errors = errors
-    yield page
-    context.close()
+pytestmark = BROWSER_TEST_MARKS
 
 
 def _shot(page, name: str) -> None:
