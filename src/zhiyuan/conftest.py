@@ -3,7 +3,9 @@
 import datetime as dt
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
 from django.test import Client
+from django.test.testcases import LiveServerThread
 from stdnum.cn import uscc as uscc_module
 
 from zhiyuan.accounts.personas import PERSONAS, ensure_persona
@@ -74,6 +76,20 @@ def login(personas):
 
 
 # -- browser journeys (Playwright driving the distribution's Chromium) --------------------------------
+
+# The live server answers one request at a time. Its threaded default lets a page's parallel HTMX and
+# static requests reach the shared in-memory SQLite test database from several threads at once, where
+# table locks (no busy timeout under shared cache) could leave a request waiting for ever.
+class SerialWSGIServer(WSGIServer):
+    """Django's WSGIServer (one request at a time) taking the live server thread's arguments; the thread
+    itself installs the shared test database connection (`connections_override`)."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connections_override = connections_override
+
+
+LiveServerThread.server_class = SerialWSGIServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhiyuan.accounts.selectors import specialists
+from zhiyuan.core.filters import OrderingFilter
 from zhiyuan.core.forms import BootstrapFormMixin
 from zhiyuan.enterprises.models import Chain, Enterprise, Industry, ParkZone, SizeClass, Status, Tag
 from zhiyuan.enterprises.selectors import search_enterprises
@@ -28,7 +29,7 @@ class EnterpriseFilter(django_filters.FilterSet):
     tag = django_filters.ModelChoiceFilter(label=_("Tag"), field_name="tags", queryset=Tag.objects.all())
     specialist = django_filters.ModelChoiceFilter(label=_("Service specialist"), queryset=specialists())
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices)
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("Order by"),
         fields=(("name", "name"), ("uscc", "uscc"), ("established_on", "established_on"),
                 ("staff", "staff"), ("revenue", "revenue"), ("updated_at", "updated_at")),

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from zhiyuan.accounts.models import Organisation, OrganisationKind
+from zhiyuan.core.filters import OrderingFilter
 from zhiyuan.core.forms import BootstrapFormMixin
 from zhiyuan.enterprises.models import Chain
 from zhiyuan.investments.models import Pool, Project, Stage, Status
@@ -38,7 +39,7 @@ class ProjectFilter(django_filters.FilterSet):
     exclude_withdrawn = django_filters.BooleanFilter(
         label=_("Hide withdrawn projects"), method="filter_exclude_withdrawn"
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = OrderingFilter(
         label=_("Order by"),
         fields=(
             ("name", "name"),

@@ -28,6 +28,26 @@ VERBS = {
     "investment_recorded": _("monthly investment recorded"),
     "key_listed": _("listed as key project"),
     "attachment_added": _("attachment added"),
+    "checked": _("checked"),
+    "submitted": _("submitted"),
+    "sign_for": _("signed for"),
+    "reply": _("replied"),
+    "ask_firm": _("asked the firm for information"),
+    "add_information": _("information added"),
+    "transfer": _("transferred"),
+    "resolve": _("resolved"),
+    "rate": _("rated"),
+    "reopen": _("reopened"),
+    "close_unrated": _("closed without a rating"),
+    "escalate": _("escalated"),
+}
+
+# Entries in an audit record's changes that are not model fields.
+EXTRA_LABELS = {
+    "note": _("Note"),
+    "reason": _("Reason"),
+    "follow_up": _("Follow-up"),
+    "attachment": _("Attachment"),
 }
 
 
@@ -56,7 +76,7 @@ def audit_changes(entry) -> list[tuple[str, object, object]]:
         try:
             field = model._meta.get_field(name)
         except (FieldDoesNotExist, AttributeError):
-            rows.append((name, old, new))
+            rows.append((str(EXTRA_LABELS.get(name, name)), old, new))
             continue
         choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
         rows.append((str(field.verbose_name), _choice_label(choices, old), _choice_label(choices, new)))

@@ -212,3 +212,24 @@ def test_history_tab_masks_personal_data_for_roles_that_see_it_masked(login, per
     assert AuditEntry.objects.filter(action="enterprises.enterprise.updated").get().changes == {
         "contact_phone": ["13812341234", "13900001111"]
     }
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "servicedesk.request.reply",
+        "servicedesk.request.sign_for",
+        "servicedesk.request.escalate",
+        "investments.project.postpone",
+        "investments.project.under_construction",
+        "enterprises.enterprise.imported",
+    ],
+)
+def test_every_recorded_action_has_a_chinese_label(action):
+    from django.utils import translation
+
+    from zhiyuan.core.templatetags.zhiyuan import action_label
+
+    with translation.override("zh-hans"):
+        label = action_label(action)
+    assert label != action and not any("a" <= ch.lower() <= "z" for ch in label)

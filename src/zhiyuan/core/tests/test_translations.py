@@ -55,3 +55,10 @@ def test_every_marked_string_is_in_the_catalogue(tmp_path):
     fresh = polib.pofile(str(work / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
     missing = [entry.msgid for entry in fresh if not entry.obsolete and not entry.translated()]
     assert not missing, f"strings marked for translation but missing from the catalogue: {missing[:10]}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/enterprises/", "/projects/"])
+def test_ordering_choices_are_chinese(login, path):
+    page = login("leader").get(path).content.decode()
+    assert "（降序）" in page and "descending" not in page
