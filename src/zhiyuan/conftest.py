@@ -156,3 +156,21 @@ def page(browser, live_server):
     page.script_errors = errors
     yield page
     context.close()
+
+
+# -- data link ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def datalink_keys(tmp_path, settings):
+    """Fresh key pairs for both sides of the data link in a temporary key directory (district.key,
+    district.pub, city.key, city.pub), used by the district and by any citysim the test starts."""
+    from zhiyuan.datalink import keys
+
+    key_dir = tmp_path / "datalink-keys"
+    keys.write_keypair(key_dir, "district")
+    keys.write_keypair(key_dir, "city")
+    settings.ZHIYUAN_DATALINK_KEY_DIR = key_dir
+    keys.clear_key_cache()
+    yield key_dir
+    keys.clear_key_cache()

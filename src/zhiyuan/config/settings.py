@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "zhiyuan.enterprises",
     "zhiyuan.investments",
     "zhiyuan.servicedesk",
+    "zhiyuan.datalink",
+    "zhiyuan.approvals",
+    "zhiyuan.citysim",
     "zhiyuan.demo",
     # Listed after the zhiyuan apps: django-import-export's own `import`/`export` commands (which would
     # bypass the registry's validation and audit) must not shadow `zhiyuan import enterprises`.
@@ -194,6 +197,27 @@ ZHIYUAN_SERVICEDESK_ESCALATE_LEADER_WORKDAYS = env_int("ZHIYUAN_SERVICEDESK_ESCA
 ZHIYUAN_SERVICEDESK_ATTACHMENT_MAX_BYTES = env_int(
     "ZHIYUAN_SERVICEDESK_ATTACHMENT_MAX_BYTES", ZHIYUAN_ATTACHMENT_MAX_BYTES
 )
+# One-window approvals (综合受理): the window decides within this many working days of receipt or the
+# application counts as accepted (行政许可法 §32); largest material file accepted, in bytes; whether a
+# project can only move to 开工 once its construction permit (建筑工程施工许可证) has been granted.
+ZHIYUAN_APPROVALS_ACCEPT_WORKDAYS = env_int("ZHIYUAN_APPROVALS_ACCEPT_WORKDAYS", 5)
+ZHIYUAN_APPROVALS_MATERIAL_MAX_BYTES = env_int("ZHIYUAN_APPROVALS_MATERIAL_MAX_BYTES", 20 * 1024 * 1024)
+ZHIYUAN_START_REQUIRES_CONSTRUCTION_PERMIT = env_bool("ZHIYUAN_START_REQUIRES_CONSTRUCTION_PERMIT", False)
+
+# Data link with the city centre (see docs/deploy.md): where the city listens, the adapter that speaks
+# to it, keys (zhiyuan.datalink.keys), and the outbox's retry policy: exponential backoff with full
+# jitter, base * 2**attempt seconds capped at CAP, dead-lettered after MAX_ATTEMPTS attempts.
+ZHIYUAN_DATALINK_CITY_URL = env_str("ZHIYUAN_DATALINK_CITY_URL", "http://127.0.0.1:8100")
+ZHIYUAN_DATALINK_ADAPTER = env_str("ZHIYUAN_DATALINK_ADAPTER", "zhiyuan.datalink.adapters.SignedHttpAdapter")
+ZHIYUAN_DATALINK_KEY_DIR = Path(env_str("ZHIYUAN_DATALINK_KEY_DIR", str(DATA_DIR / "datalink")))
+ZHIYUAN_DATALINK_MAX_ATTEMPTS = env_int("ZHIYUAN_DATALINK_MAX_ATTEMPTS", 12)
+ZHIYUAN_DATALINK_BACKOFF_BASE_MS = env_int("ZHIYUAN_DATALINK_BACKOFF_BASE_MS", 1000)
+ZHIYUAN_DATALINK_BACKOFF_CAP_MS = env_int("ZHIYUAN_DATALINK_BACKOFF_CAP_MS", 10 * 60 * 1000)
+ZHIYUAN_DATALINK_TIMEOUT_SECONDS = env_int("ZHIYUAN_DATALINK_TIMEOUT_SECONDS", 10)
+ZHIYUAN_DATALINK_MAX_SKEW_SECONDS = env_int("ZHIYUAN_DATALINK_MAX_SKEW_SECONDS", 300)
+# A worker's claim on a message lapses after this long, so a crashed worker's messages are sent again.
+ZHIYUAN_DATALINK_LEASE_SECONDS = env_int("ZHIYUAN_DATALINK_LEASE_SECONDS", 60)
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ZHIYUAN_UPLOAD_MAX_MEMORY", 5 * 1024 * 1024)
 
 REST_FRAMEWORK = {
@@ -224,6 +248,10 @@ SPECTACULAR_SETTINGS = {
         "ProjectStatusEnum": "zhiyuan.investments.models.Status",
         "BlockerStatusEnum": "zhiyuan.investments.models.BlockerStatus",
         "ServiceRequestStatusEnum": "zhiyuan.servicedesk.models.RequestStatus",
+        "ApplicationStatusEnum": "zhiyuan.approvals.models.ApplicationStatus",
+        "ApplicationEventKindEnum": "zhiyuan.approvals.models.EventKind",
+        # The name the projects' decision kinds had before the approvals' event kinds shared the field name.
+        "KindEnum": "zhiyuan.investments.models.DecisionKind",
     },
 }
 
@@ -237,7 +265,11 @@ FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("All")
 # Tasks enqueued once a day by `zhiyuan scheduler` (started by `zhiyuan serve`), from this hour on.
 ZHIYUAN_DAILY_TASKS = env_list(
     "ZHIYUAN_DAILY_TASKS",
-    ["zhiyuan.investments.tasks.run_project_alerts", "zhiyuan.servicedesk.tasks.run_servicedesk_sweep"],
+    [
+        "zhiyuan.investments.tasks.run_project_alerts",
+        "zhiyuan.servicedesk.tasks.run_servicedesk_sweep",
+        "zhiyuan.approvals.tasks.run_approvals_sweep",
+    ],
 )
 ZHIYUAN_DAILY_TASKS_HOUR = env_int("ZHIYUAN_DAILY_TASKS_HOUR", 7)
 
@@ -257,7 +289,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("ZHIYUAN_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # httpx logs every request at INFO: one line per data-link delivery is noise, failures are logged by us.
+    "loggers": {"axes": {"level": "WARNING"}, "httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
 
 # The deployment's district, shown in the header; another district or park sets its own.
