@@ -9,6 +9,7 @@ from zhiyuan.accounts.models import Role
 from zhiyuan.accounts.permissions import can_use_admin, is_district_staff
 from zhiyuan.core.selectors import unread_notification_count
 from zhiyuan.core.workdays import calendar_warning
+from zhiyuan.datalink.selectors import can_view as can_view_datalink
 
 
 def navigation(request) -> dict:
@@ -25,6 +26,7 @@ def navigation(request) -> dict:
             items.append({"label": _("Enterprises"), "url": reverse("enterprises:list"), "key": "enterprises"})
             items.append({"label": _("Projects"), "url": reverse("investments:list"), "key": "investments"})
             items.append({"label": _("Service desk"), "url": reverse("servicedesk:index"), "key": "servicedesk"})
+            items.append({"label": _("Approvals"), "url": reverse("approvals:index"), "key": "approvals"})
         elif user.role == Role.ENTERPRISE and user.enterprise_id:
             items.append(
                 {
@@ -35,8 +37,11 @@ def navigation(request) -> dict:
             )
             items.append({"label": _("My projects"), "url": reverse("investments:list"), "key": "investments"})
             items.append({"label": _("My requests"), "url": reverse("servicedesk:mine"), "key": "servicedesk"})
+            items.append({"label": _("My applications"), "url": reverse("approvals:index"), "key": "approvals"})
         elif user.role == Role.BANK:
             items.append({"label": _("Financing needs"), "url": reverse("servicedesk:financing"), "key": "servicedesk"})
+        if can_view_datalink(user):
+            items.append({"label": _("Data link"), "url": reverse("datalink:index"), "key": "datalink"})
         if can_use_admin(user):
             items.append({"label": _("Administration"), "url": reverse("admin:index"), "key": "admin"})
     return {

@@ -327,6 +327,16 @@ def project_transition(
                 _("A project cannot go from %(from)s to %(to)s.") % {"from": current.label, "to": target.label},
                 field="to_stage",
             )
+        if target == Stage.UNDER_CONSTRUCTION and settings.ZHIYUAN_START_REQUIRES_CONSTRUCTION_PERMIT:
+            # Imported here: the approvals app imports this module's models.
+            from zhiyuan.approvals.selectors import project_has_permit
+
+            if not project_has_permit(locked):
+                raise ValidationFailed(
+                    _("Construction cannot start before the city has granted the construction permit "
+                      "(建筑工程施工许可证) for this project."),
+                    field="to_stage",
+                )
         date_field = STAGE_DATE_FIELD.get(target)
         if date_field and not data.get(date_field) and on is not None:
             data[date_field] = on

@@ -17,6 +17,8 @@ from django_tables2 import RequestConfig
 
 from zhiyuan.accounts.models import Role
 from zhiyuan.accounts.permissions import is_district_staff
+from zhiyuan.approvals.selectors import project_applications
+from zhiyuan.approvals.services import acts_for
 from zhiyuan.core.errors import DomainError, NotFoundError
 from zhiyuan.core.selectors import audit_history
 from zhiyuan.enterprises.selectors import enterprises_visible_to, search_enterprises
@@ -51,7 +53,7 @@ LINK_ONLY_FILTERS = [
     "exclude_withdrawn",
 ]
 INTERNAL_TABS = ["blockers", "decisions", "follow-ups", "attachments", "history"]
-FIRM_TABS = ["overview", "milestones", "investment"]
+FIRM_TABS = ["overview", "milestones", "investment", "approvals"]
 
 
 def _viewer(user) -> None:
@@ -141,7 +143,7 @@ def _render_detail(request, project, *, tab: str | None = None, bound: dict | No
     """The project page; `bound` replaces default forms by submitted ones (to show their errors)."""
     user = request.user
     can = _abilities(user, project)
-    tabs = (["overview", "milestones", "investment", *INTERNAL_TABS]) if can["internal"] else FIRM_TABS
+    tabs = [*FIRM_TABS, *INTERNAL_TABS] if can["internal"] else FIRM_TABS
     tab = tab or request.GET.get("tab") or "overview"
     if tab not in tabs:
         tab = "overview"
@@ -181,6 +183,7 @@ def _render_detail(request, project, *, tab: str | None = None, bound: dict | No
         "milestones": project.milestones.all(),
         "reached_form": (bound or {}).get("reached"),
         "resolve_form": (bound or {}).get("resolve"),
+        **_approvals_context(user, project),
     }
     if can["internal"]:
         context.update(
@@ -194,6 +197,17 @@ def _render_detail(request, project, *, tab: str | None = None, bound: dict | No
             history=audit_history(project).select_related("content_type")[:200],
         )
     return render(request, "investments/detail.html", context, status=status)
+
+
+def _approvals_context(user, project) -> dict:
+    """The project's approval applications (as the user may see them) and where to start a new one."""
+    may_apply = bool(project.enterprise_id) and project.status != Status.WITHDRAWN and acts_for(
+        user, project.enterprise_id
+    )
+    return {
+        "applications": project_applications(project, user).select_related("item"),
+        "new_application_url": f"{reverse('approvals:create')}?project={project.pk}" if may_apply else "",
+    }
 
 
 def _field_label(name: str) -> str:

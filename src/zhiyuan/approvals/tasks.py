@@ -1,0 +1,25 @@
+"""Background tasks of the approval desk (run by the worker; scheduled daily by `zhiyuan scheduler`)."""
+
+import logging
+
+from django.utils import timezone
+from django_tasks import task
+
+from zhiyuan.approvals.services import applications_accept_overdue, deadlines_refresh
+
+logger = logging.getLogger(__name__)
+
+
+def approvals_sweep(*, today) -> dict:
+    """Fill in deadlines the calendar now covers, then apply 行政许可法 §32 to overdue applications."""
+    refreshed = deadlines_refresh()
+    accepted = applications_accept_overdue(today=today)
+    return {"deadlines_filled": refreshed, "accepted_by_law": accepted}
+
+
+@task()
+def run_approvals_sweep() -> dict:
+    """The daily approvals sweep."""
+    result = approvals_sweep(today=timezone.localdate())
+    logger.info("approvals sweep: %s", result)
+    return result
