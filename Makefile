@@ -28,7 +28,8 @@ system-deps:
 run: $(STAMP)
 	$(BIN)/zhiyuan migrate --noinput
 	$(BIN)/zhiyuan demo --if-empty
-	$(BIN)/zhiyuan serve
+	$(BIN)/zhiyuan datalink keygen
+	$(BIN)/zhiyuan serve --citysim
 
 test: $(STAMP) system-deps lint test-sqlite test-postgres
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from zhiyuan.accounts.models import User
 from zhiyuan.accounts.personas import PERSONAS, Persona, ensure_persona
 from zhiyuan.accounts.services import organisation_set_head
+from zhiyuan.demo.approvals import ApprovalsReport, demo_approvals_load
 from zhiyuan.demo.data import (
     DEFAULT_GENERATED_COUNT,
     DEMO_PASSWORD,
@@ -47,6 +48,7 @@ class DemoReport:
     tags_created: int = 0
     projects: ProjectsReport | None = None  # None when the projects were not loaded
     servicedesk: ServicedeskReport | None = None  # None when the service desk was not loaded
+    approvals: ApprovalsReport | None = None  # None when the approval desk's applications were not loaded
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -95,7 +97,8 @@ def demo_load(
     """Load the demo: park zones, tags, one user per role (plus extra specialists), the firms the
     source text names and `count` generated firms, all flagged `is_demo` and created through
     `enterprise_create` as the system (actor None); then, unless `projects` is False, the
-    investment projects (see projects.py) and the service desk's requests and visits (servicedesk.py).
+    investment projects (see projects.py), the service desk's requests and visits (servicedesk.py) and
+    the approval desk's applications (approvals.py).
 
     With `if_empty`, nothing is loaded when the registry already has firms (report.loaded is False).
     Progress lines go to `stdout` when given.
@@ -157,5 +160,6 @@ def demo_load(
             report.projects = demo_projects_load(stdout=stdout)
             report.users_created += report.projects.users_created
             report.servicedesk = demo_servicedesk_load(stdout=stdout)
+            report.approvals = demo_approvals_load(stdout=stdout)
     report.logins = _logins()
     return report
