@@ -37,13 +37,13 @@ class ApplicationFilter(django_filters.FilterSet):
     )
     state = django_filters.ChoiceFilter(label=_("Progress"), choices=STATES, method="filter_state")
     received_after = django_filters.DateFilter(
-        label=_("Received on or after"),
+        label=_("Received at the window on or after"),
         field_name="received_on",
         lookup_expr="gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     received_before = django_filters.DateFilter(
-        label=_("Received on or before"),
+        label=_("Received at the window on or before"),
         field_name="received_on",
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -3,6 +3,7 @@ the district window accepts and the city decides, with their materials and their
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -108,7 +109,7 @@ class Application(models.Model):
                                    on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The window
-    received_on = models.DateField(_("received on"), null=True, blank=True, db_index=True)
+    received_on = models.DateField(_("received at the window on"), null=True, blank=True, db_index=True)
     accept_due = models.DateField(_("window decision due"), null=True, blank=True, db_index=True)
     corrections_requested = models.BooleanField(_("corrections requested"), default=False)
     correction_items = models.JSONField(_("materials to correct"), default=list, blank=True)
@@ -196,7 +197,7 @@ class ApplicationEvent(models.Model):
 
     application = models.ForeignKey(Application, verbose_name=_("application"), on_delete=models.CASCADE,
                                     related_name="events")
-    at = models.DateTimeField(_("time"), auto_now_add=True)
+    at = models.DateTimeField(_("time"), default=timezone.now)
     kind = models.CharField(_("event"), max_length=30, choices=EventKind.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="+")

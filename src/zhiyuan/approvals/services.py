@@ -138,11 +138,17 @@ def _event(
     data: dict | None = None,
     message_id: str = "",
     from_status: str = "",
+    on: dt.date | dt.datetime | None = None,
 ) -> ApplicationEvent:
-    """Save the application, add its timeline event and the audit entry (in the caller's transaction)."""
+    """Save the application, add its timeline event and the audit entry (in the caller's transaction).
+
+    `on` dates the event when a step is replayed for an earlier day (the demo, the tests) or when
+    the city says when something happened; by default it is now.
+    """
     application.save()
     event = ApplicationEvent.objects.create(
         application=application,
+        at=_moment(on),
         kind=kind,
         actor=actor if getattr(actor, "pk", None) else None,
         note=note,
@@ -156,6 +162,18 @@ def _event(
         changes["note"] = [None, note[:500]]
     audit_record(actor=actor, action=f"approvals.application.{kind}", obj=application, changes=changes)
     return event
+
+
+def _moment(on: dt.date | dt.datetime | None) -> dt.datetime:
+    """The time to record for a step taken `on` a day (at the current time of day) or at a given time."""
+    now = timezone.now()
+    if on is None:
+        return now
+    if isinstance(on, dt.datetime):
+        return on if timezone.is_aware(on) else timezone.make_aware(on)
+    if on == timezone.localdate():
+        return now
+    return timezone.make_aware(dt.datetime.combine(on, timezone.localtime(now).time()))
 
 
 def _link(application: Application) -> str:
@@ -379,7 +397,8 @@ def application_submit(*, actor: User | None, application: Application, today: d
         locked.received_on = day
         locked.accept_due = _due(WorkCalendar(), day, settings.ZHIYUAN_APPROVALS_ACCEPT_WORKDAYS)
         kind = EventKind.RESUBMITTED if was == S.CORRECTION else EventKind.SUBMITTED
-        _event(locked, actor=actor, kind=kind, from_status=was, data={"accept_due": str(locked.accept_due or "")})
+        _event(locked, actor=actor, kind=kind, from_status=was, data={"accept_due": str(locked.accept_due or "")},
+               on=day)
         _tell(_clerks(), locked, _("New application at the window: %(number)s") % {"number": locked.number})
     return locked
 
@@ -491,7 +510,9 @@ def _forward_payload(application: Application) -> dict[str, Any]:
     }
 
 
-def _accept(locked: Application, *, actor: User | None, accepted_on: dt.date, automatic: bool, note: str) -> None:
+def _accept(
+    locked: Application, *, actor: User | None, accepted_on: dt.date, automatic: bool, note: str, on: dt.date
+) -> None:
     """Accept and forward, in the caller's transaction: the status, the timeline and the outbox message."""
     was = _move(locked, S.ACCEPTED)
     locked.accepted_on = accepted_on
@@ -504,7 +525,7 @@ def _accept(locked: Application, *, actor: User | None, accepted_on: dt.date, au
     )
     locked.forward_message_id = message.message_id
     _event(locked, actor=actor, kind=EventKind.AUTO_ACCEPTED if automatic else EventKind.ACCEPTED, note=note,
-           from_status=was)
+           from_status=was, on=on)
     _event(locked, actor=None, kind=EventKind.FORWARDED, message_id=str(message.message_id),
            data={"department": locked.item.department})
     _tell(_applicants(locked), locked, _("Application %(number)s accepted and forwarded to the city")
@@ -519,7 +540,7 @@ def application_accept(
     day = _today(today)
     with transaction.atomic():
         locked = _lock(application)
-        _accept(locked, actor=actor, accepted_on=day, automatic=False, note=(note or "").strip())
+        _accept(locked, actor=actor, accepted_on=day, automatic=False, note=(note or "").strip(), on=day)
     return locked
 
 
@@ -542,7 +563,7 @@ def applications_accept_overdue(*, today: dt.date | None = None) -> int:
                 "due": locked.accept_due,
                 "received": locked.received_on,
             }
-            _accept(locked, actor=None, accepted_on=locked.received_on or day, automatic=True, note=reason)
+            _accept(locked, actor=None, accepted_on=locked.received_on or day, automatic=True, note=reason, on=day)
             _tell(_clerks(), locked, _("Application %(number)s accepted by law (§32)") % {"number": locked.number},
                   reason)
             count += 1
@@ -615,7 +636,7 @@ def application_collect(
         was = _move(locked, S.COLLECTED)
         locked.collected_on = day
         locked.collected_by = collected_by.strip()[:50]
-        _event(locked, actor=actor, kind=EventKind.COLLECTED, note=locked.collected_by, from_status=was)
+        _event(locked, actor=actor, kind=EventKind.COLLECTED, note=locked.collected_by, from_status=was, on=day)
     return locked
 
 
@@ -729,6 +750,7 @@ def city_status_received(envelope) -> dict:
             raise ValidationFailed(_("The certificate date is not a date."), field="certificate_date") from None
     locked.city_due = _city_due(locked)
     _event(locked, actor=None, kind=EventKind.CITY_STATUS, message_id=envelope.id, note=locked.city_reason,
+           on=dt.datetime.fromisoformat(str(payload.get("at"))),
            data={"status": status, "version": version, "certificate_number": locked.certificate_number},
            from_status=was)
     titles = {

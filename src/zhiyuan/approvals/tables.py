@@ -28,7 +28,7 @@ class ApplicationTable(tables.Table):
     project = tables.Column(verbose_name=_("Project"), order_by=("project__name",),
                             attrs={"td": {"class": "text-wrap small"}})
     status = tables.Column(verbose_name=_("Status"))
-    received_on = tables.DateColumn(verbose_name=_("Received on"), format="Y-m-d", default="—")
+    received_on = tables.DateColumn(verbose_name=_("Received at the window on"), format="Y-m-d", default="—")
     clock = tables.Column(verbose_name=_("Deadline"), accessor="pk", orderable=False)
     created_at = tables.DateTimeColumn(verbose_name=_("Started"), format="Y-m-d")
 
