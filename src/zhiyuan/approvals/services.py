@@ -36,6 +36,7 @@ from zhiyuan.core.files import check_and_hash_upload
 from zhiyuan.core.services import audit_record, notify
 from zhiyuan.core.workdays import CalendarNotCovered, WorkCalendar
 from zhiyuan.datalink import registry
+from zhiyuan.datalink.models import OutboxMessage
 from zhiyuan.datalink.protocol import FINAL_CASE_STATUSES
 from zhiyuan.datalink.services import message_enqueue
 from zhiyuan.enterprises.models import Enterprise
@@ -568,6 +569,42 @@ def applications_accept_overdue(*, today: dt.date | None = None) -> int:
                   reason)
             count += 1
     return count
+
+
+def applications_overdue_notify(*, today: dt.date | None = None) -> int:
+    """督办: tell the window clerks about every application the city has not decided by its due date, and
+    about accepted applications the city has still not acknowledged a day later (the data link is
+    stuck or a message is dead). Each is told once per application and due date; returns how many."""
+    day = today or timezone.localdate()
+    sent = 0
+    clerks = _clerks()
+    late = Application.objects.filter(status__in=[S.CITY_RECEIVED, S.IN_REVIEW], city_due__lt=day)
+    for application in late.select_related("item"):
+        sent += notify(
+            recipients=clerks,
+            title=_("The city is overdue on %(number)s") % {"number": application.number},
+            body=_("%(department)s was due to decide case %(case)s by %(due)s.") % {
+                "department": application.item.department,
+                "case": application.city_case_number,
+                "due": application.city_due,
+            },
+            link=_link(application),
+            key=f"approvals-city-overdue-{application.pk}-{application.city_due}",
+        )
+    stuck = OutboxMessage.objects.filter(
+        message_type="application.submit", created_at__lt=timezone.now() - dt.timedelta(days=1)
+    ).values("message_id")
+    unacknowledged = Application.objects.filter(status=S.ACCEPTED, forward_message_id__in=stuck)
+    operators = list(User.objects.filter(role__in=CLERK_ROLES, is_active=True))
+    for application in unacknowledged:
+        sent += notify(
+            recipients=operators,
+            title=_("The city has not acknowledged %(number)s") % {"number": application.number},
+            body=_("Forwarded more than a day ago and not yet received by the city: check the data link."),
+            link=_link(application),
+            key=f"approvals-unacknowledged-{application.pk}",
+        )
+    return sent
 
 
 def deadlines_refresh() -> int:

@@ -5,16 +5,18 @@ import logging
 from django.utils import timezone
 from django_tasks import task
 
-from zhiyuan.approvals.services import applications_accept_overdue, deadlines_refresh
+from zhiyuan.approvals.services import applications_accept_overdue, applications_overdue_notify, deadlines_refresh
 
 logger = logging.getLogger(__name__)
 
 
 def approvals_sweep(*, today) -> dict:
-    """Fill in deadlines the calendar now covers, then apply 行政许可法 §32 to overdue applications."""
+    """Fill in deadlines the calendar now covers, apply 行政许可法 §32 to applications the window left
+    undecided, and tell the clerks about cases the city is late on or has not acknowledged."""
     refreshed = deadlines_refresh()
     accepted = applications_accept_overdue(today=today)
-    return {"deadlines_filled": refreshed, "accepted_by_law": accepted}
+    notified = applications_overdue_notify(today=today)
+    return {"deadlines_filled": refreshed, "accepted_by_law": accepted, "overdue_notices": notified}
 
 
 @task()

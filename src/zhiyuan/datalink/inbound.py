@@ -8,6 +8,9 @@ from django.views.decorators.http import require_POST
 from zhiyuan.datalink.protocol import CONTENT_TYPE, SIGNATURE_HEADER
 from zhiyuan.datalink.services import inbound_receive
 
+# The request headers kept in the message log (the signature is kept in its own column).
+LOGGED_HEADERS = frozenset({"content-type", "content-length", "user-agent", "x-forwarded-for"})
+
 
 @csrf_exempt
 @require_POST
@@ -16,6 +19,7 @@ def inbound(request: HttpRequest) -> HttpResponse:
         body=request.body,
         signature=request.headers.get(SIGNATURE_HEADER),
         remote_addr=request.META.get("REMOTE_ADDR", ""),
+        headers={name: value for name, value in request.headers.items() if name.lower() in LOGGED_HEADERS},
     )
     response = HttpResponse(reply.body, status=reply.status, content_type=CONTENT_TYPE)
     for name, value in reply.headers.items():

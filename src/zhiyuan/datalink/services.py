@@ -237,7 +237,9 @@ def _signed(status: int, body: bytes, **extra: str) -> InboundReply:
     return InboundReply(status, body, {SIGNATURE_HEADER: sign(body, keys.district_private_key()), **extra})
 
 
-def inbound_receive(*, body: bytes, signature: str | None, remote_addr: str = "") -> InboundReply:
+def inbound_receive(
+    *, body: bytes, signature: str | None, remote_addr: str = "", headers: dict[str, str] | None = None
+) -> InboundReply:
     """Verify, de-duplicate and act on one message from the city; every outcome is logged.
 
     Unsigned, forged, stale and malformed messages are rejected with 4xx. A retry of a message already
@@ -255,15 +257,17 @@ def inbound_receive(*, body: bytes, signature: str | None, remote_addr: str = ""
             max_skew_seconds=settings.ZHIYUAN_DATALINK_MAX_SKEW_SECONDS,
         )
     except ProtocolError as error:
-        return _reject(error, text=text, signature=signature, remote_addr=remote_addr)
+        return _reject(error, text=text, signature=signature, remote_addr=remote_addr, headers=headers)
     try:
-        return _inbound_once(envelope, text=text, signature=signature or "", remote_addr=remote_addr)
+        return _inbound_once(envelope, text=text, signature=signature or "", remote_addr=remote_addr, headers=headers)
     except IntegrityError:
         # The same message arrived twice at once and the other copy committed first: answer as a duplicate.
-        return _inbound_once(envelope, text=text, signature=signature or "", remote_addr=remote_addr)
+        return _inbound_once(envelope, text=text, signature=signature or "", remote_addr=remote_addr, headers=headers)
 
 
-def _inbound_once(envelope, *, text: str, signature: str, remote_addr: str) -> InboundReply:
+def _inbound_once(
+    envelope, *, text: str, signature: str, remote_addr: str, headers: dict[str, str] | None
+) -> InboundReply:
     rejection: ProtocolError | None = None
     with transaction.atomic():
         seen = InboundMessage.objects.select_for_update().filter(message_id=envelope.id).first()
@@ -301,6 +305,7 @@ def _inbound_once(envelope, *, text: str, signature: str, remote_addr: str) -> I
                 log_append(
                     direction=LogDirection.IN,
                     event=LogEvent.RECEIVED,
+                    headers=headers,
                     message_id=envelope.id,
                     message_type=envelope.type,
                     body=text,
@@ -308,16 +313,27 @@ def _inbound_once(envelope, *, text: str, signature: str, remote_addr: str) -> I
                     detail={"remote_addr": remote_addr, "result": result},
                 )
     if rejection is not None:
-        return _reject(rejection, text=text, signature=signature, remote_addr=remote_addr, envelope=envelope)
+        return _reject(
+            rejection, text=text, signature=signature, remote_addr=remote_addr, envelope=envelope, headers=headers
+        )
     return _signed(200, reply_body)
 
 
-def _reject(error: ProtocolError, *, text: str, signature: str | None, remote_addr: str, envelope=None) -> InboundReply:
+def _reject(
+    error: ProtocolError,
+    *,
+    text: str,
+    signature: str | None,
+    remote_addr: str,
+    envelope=None,
+    headers: dict[str, str] | None = None,
+) -> InboundReply:
     """Log a rejected message (nothing else is written) and answer 4xx with the reason."""
     logger.warning("datalink: rejected message from %s: %s (%s)", remote_addr or "?", error.code, error.message)
     log_append(
         direction=LogDirection.IN,
         event=LogEvent.REJECTED,
+        headers=headers,
         message_id=envelope.id if envelope else "",
         message_type=envelope.type if envelope else "",
         body=text[:20000],

@@ -197,15 +197,33 @@ def test_approvals_sweep_fills_deadlines_then_applies_section_32(desk):
         app = desk.walk(S.SUBMITTED)
     assert app.accept_due is None
     with at(2031, 3, 12, hour=7):
-        assert approvals_sweep(today=dt.date(2031, 3, 12)) == {"deadlines_filled": 0, "accepted_by_law": 0}
+        assert approvals_sweep(today=dt.date(2031, 3, 12)) == {"deadlines_filled": 0, "accepted_by_law": 0, "overdue_notices": 0}
     WorkCalendarYear.objects.create(year=2031)
     with at(2031, 3, 12, hour=7):
         # Due Mon 10 March (five weekdays after Mon 3 March), so overdue on the 12th.
-        assert approvals_sweep(today=dt.date(2031, 3, 12)) == {"deadlines_filled": 1, "accepted_by_law": 1}
+        assert approvals_sweep(today=dt.date(2031, 3, 12)) == {"deadlines_filled": 1, "accepted_by_law": 1, "overdue_notices": 0}
     app.refresh_from_db()
     assert app.accept_due == dt.date(2031, 3, 10)
     assert app.status == S.ACCEPTED and app.accepted_on == dt.date(2031, 3, 3) and app.accepted_automatically
     with at(2031, 3, 13, hour=7):
         # The scheduled task runs the same sweep for today; nothing is left to do.
-        assert run_approvals_sweep.call() == {"deadlines_filled": 0, "accepted_by_law": 0}
+        assert run_approvals_sweep.call() == {"deadlines_filled": 0, "accepted_by_law": 0, "overdue_notices": 0}
     assert OutboxMessage.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_sweep_tells_the_window_once_about_late_cities_and_unacknowledged_forwards(desk, personas):
+    with at(2025, 10, 13):
+        late = desk.walk(S.IN_REVIEW)
+        stuck = Desk(personas, late.project, ApprovalItem.objects.get(code="energy_review")).walk(S.ACCEPTED)
+    assert late.city_due is not None
+    clerk = personas["window_clerk"]
+    with at(2025, 10, 13, hour=12):
+        assert sv.applications_overdue_notify(today=dt.date(2025, 10, 13)) == 0
+    day_after_due = late.city_due + dt.timedelta(days=1)
+    with at(day_after_due.year, day_after_due.month, day_after_due.day):
+        # One notice per clerk for the late case, and one per operator (clerk, admin) for the stuck forward.
+        assert sv.applications_overdue_notify(today=day_after_due) == 1 + 2
+        assert sv.applications_overdue_notify(today=day_after_due) == 0
+    titles = list(Notification.objects.filter(recipient=clerk).values_list("title", flat=True))
+    assert any(late.number in t for t in titles) and any(stuck.number in t for t in titles)
