@@ -47,6 +47,8 @@ messages: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_enterprises.py
+	$(BIN)/python bench/datalink_drill.py
+	$(BIN)/python bench/datalink_drill.py --postgres
 
 clean:
 	rm -rf $(VENV) var

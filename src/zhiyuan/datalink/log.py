@@ -99,11 +99,19 @@ class LogVerification:
 
 
 def log_verify(*, batch_size: int = 2000, progress=None) -> LogVerification:
-    """Walk the log in sequence order and report every break in the chain."""
+    """Walk the log in sequence order and report every break in the chain.
+
+    The walk covers the log as it was when the check began (up to the head read first), so entries
+    appended meanwhile by a running system are neither checked nor reported as a problem.
+    """
     report = LogVerification()
+    head = LogHead.objects.filter(pk=HEAD_ID).first()
+    end = head.last_seq if head is not None else None
     hashes_by_value: dict[str, int] = {}
     expected_seq, prev_hash, last = 1, GENESIS_HASH, None
     queryset = MessageLogEntry.objects.order_by("seq")
+    if end is not None:
+        queryset = queryset.filter(seq__lte=end)
     for entry in queryset.iterator(chunk_size=batch_size):
         report.entries += 1
         if entry.seq > expected_seq:
@@ -132,8 +140,11 @@ def log_verify(*, batch_size: int = 2000, progress=None) -> LogVerification:
         prev_hash, expected_seq, last = entry.entry_hash, entry.seq + 1, entry
         if progress and report.entries % batch_size == 0:
             progress(report.entries)
-    head = LogHead.objects.filter(pk=HEAD_ID).first()
-    if head is not None and last is not None and (head.last_seq != last.seq or head.last_hash != last.entry_hash):
+    if head is None:
+        return report
+    if last is None and head.last_seq:
+        report.problems.append(_("Entries #1–#%(last)s missing: the log is empty.") % {"last": head.last_seq})
+    elif last is not None and (head.last_seq != last.seq or head.last_hash != last.entry_hash):
         if head.last_seq > last.seq:
             report.problems.append(
                 _("Entries #%(first)s–#%(last)s missing: deleted from the end of the log.")
@@ -141,9 +152,14 @@ def log_verify(*, batch_size: int = 2000, progress=None) -> LogVerification:
             )
         else:
             report.problems.append(
-                _("Entry #%(seq)s is past the recorded end (#%(end)s): appended outside Zhiyuan.")
-                % {"seq": last.seq, "end": head.last_seq}
+                _("Entry #%(seq)s edited: its content does not match its hash.") % {"seq": last.seq}
             )
-    elif head is not None and last is None and head.last_seq:
-        report.problems.append(_("Entries #1–#%(last)s missing: the log is empty.") % {"last": head.last_seq})
+    # Entries beyond the head as it is now were not written through log_append.
+    current_end = LogHead.objects.filter(pk=HEAD_ID).values_list("last_seq", flat=True).first() or 0
+    beyond = MessageLogEntry.objects.filter(seq__gt=current_end).order_by("seq").first()
+    if beyond is not None:
+        report.problems.append(
+            _("Entry #%(seq)s is past the recorded end (#%(end)s): appended outside Zhiyuan.")
+            % {"seq": beyond.seq, "end": current_end}
+        )
     return report

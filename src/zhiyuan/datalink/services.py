@@ -148,6 +148,26 @@ def delivery_record(*, message: OutboxMessage, outcome: DeliveryOutcome) -> str 
         if locked is None or locked.status != OutboxStatus.PENDING:
             return None
         locked.attempts += 1
+        locked.locked_until = None
+        if outcome.ok:
+            locked.status = OutboxStatus.DELIVERED
+            locked.delivered_at = timezone.now()
+            locked.reply = outcome.result
+            locked.last_error = ""
+            # The handler locks its business row (e.g. the application) before log_append below locks the log
+            # head: every writer takes its business row first and the log head last, so a city callback for
+            # the same application, arriving meanwhile, cannot deadlock with this transaction (PostgreSQL).
+            handler = registry.delivery_handler(locked.message_type)
+            if handler is not None:
+                try:
+                    with transaction.atomic():
+                        handler(locked, outcome.result or {})
+                except DomainError as error:
+                    # The city has the message; what we could not record is kept visible on the message.
+                    locked.last_error = _("Delivered, but the reply could not be applied: %(error)s") % {
+                        "error": error.message
+                    }
+                    logger.error("datalink: reply to %s not applied: %s", locked.message_id, error.message)
         log_append(
             direction=LogDirection.OUT,
             event=LogEvent.ATTEMPT,
@@ -165,23 +185,7 @@ def delivery_record(*, message: OutboxMessage, outcome: DeliveryOutcome) -> str 
                 "reply": outcome.reply_body[:2000],
             },
         )
-        locked.locked_until = None
         if outcome.ok:
-            locked.status = OutboxStatus.DELIVERED
-            locked.delivered_at = timezone.now()
-            locked.reply = outcome.result
-            locked.last_error = ""
-            handler = registry.delivery_handler(locked.message_type)
-            if handler is not None:
-                try:
-                    with transaction.atomic():
-                        handler(locked, outcome.result or {})
-                except DomainError as error:
-                    # The city has the message; what we could not record is kept visible on the message.
-                    locked.last_error = _("Delivered, but the reply could not be applied: %(error)s") % {
-                        "error": error.message
-                    }
-                    logger.error("datalink: reply to %s not applied: %s", locked.message_id, error.message)
             log_append(
                 direction=LogDirection.OUT,
                 event=LogEvent.DELIVERED,

@@ -197,11 +197,15 @@ def test_approvals_sweep_fills_deadlines_then_applies_section_32(desk):
         app = desk.walk(S.SUBMITTED)
     assert app.accept_due is None
     with at(2031, 3, 12, hour=7):
-        assert approvals_sweep(today=dt.date(2031, 3, 12)) == {"deadlines_filled": 0, "accepted_by_law": 0, "overdue_notices": 0}
+        assert approvals_sweep(today=dt.date(2031, 3, 12)) == {
+            "deadlines_filled": 0, "accepted_by_law": 0, "overdue_notices": 0
+        }
     WorkCalendarYear.objects.create(year=2031)
     with at(2031, 3, 12, hour=7):
         # Due Mon 10 March (five weekdays after Mon 3 March), so overdue on the 12th.
-        assert approvals_sweep(today=dt.date(2031, 3, 12)) == {"deadlines_filled": 1, "accepted_by_law": 1, "overdue_notices": 0}
+        assert approvals_sweep(today=dt.date(2031, 3, 12)) == {
+            "deadlines_filled": 1, "accepted_by_law": 1, "overdue_notices": 0
+        }
     app.refresh_from_db()
     assert app.accept_due == dt.date(2031, 3, 10)
     assert app.status == S.ACCEPTED and app.accepted_on == dt.date(2031, 3, 3) and app.accepted_automatically

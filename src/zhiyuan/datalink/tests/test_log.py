@@ -218,3 +218,15 @@ def test_verify_reports_progress_in_batches(log):
     seen = []
     report = log_verify(batch_size=2, progress=seen.append)
     assert report.ok and seen == [2, 4, 6]
+
+
+def test_entries_appended_during_the_check_are_not_reported(log):
+    """A running system keeps appending while the chain is walked: the check covers the log as it was."""
+
+    def append_meanwhile(_checked: int) -> None:
+        log_append(direction="in", event="received", body='{"late": true}')
+
+    report = log_verify(batch_size=1, progress=append_meanwhile)
+    assert report.ok, report.problems
+    assert report.entries == 6 and MessageLogEntry.objects.count() == 12
+    assert log_verify().ok

@@ -1,5 +1,6 @@
 """`zhiyuan datalink keygen | worker | verify-log`: keys, the delivery worker, and the log check."""
 
+import logging
 import signal
 import time
 from pathlib import Path
@@ -7,10 +8,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, close_old_connections
 
 from zhiyuan.datalink import keys
 from zhiyuan.datalink.log import log_verify
 from zhiyuan.datalink.services import deliver_due
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -27,7 +31,8 @@ class Command(BaseCommand):
         keygen.add_argument("--force", action="store_true", help="Replace existing keys.")
         worker = sub.add_parser("worker", help="Deliver queued messages to the city until stopped.")
         worker.add_argument("--once", action="store_true", help="One round, then exit.")
-        worker.add_argument("--batch", type=int, default=50)
+        # A small batch keeps the claim's lease short, so a crashed worker's messages go out again soon.
+        worker.add_argument("--batch", type=int, default=16)
         worker.add_argument("--concurrency", type=int, default=8)
         worker.add_argument("--idle-sleep", type=float, default=0.2)
         sub.add_parser("verify-log", help="Check the hash chain of the message log; exit 1 naming each break.")
@@ -56,7 +61,14 @@ class Command(BaseCommand):
         self.stdout.write(f"datalink worker delivering to {settings.ZHIYUAN_DATALINK_CITY_URL}")
         self.stdout.flush()
         while not stopping:
-            result = deliver_due(limit=batch, concurrency=concurrency)
+            try:
+                result = deliver_due(limit=batch, concurrency=concurrency)
+            except DatabaseError as error:
+                # A deadlock victim or a restarting database: what was claimed is retried after its lease.
+                logger.warning("datalink worker: database error, retrying: %s", error)
+                close_old_connections()
+                time.sleep(max(idle_sleep, 1.0))
+                continue
             if result.claimed:
                 self.stdout.write(
                     f"claimed {result.claimed}: delivered {result.delivered}, "
