@@ -7,6 +7,7 @@ implements it; the real city centre's API is added as another adapter class, wit
 """
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -49,11 +50,12 @@ class DeliveryOutcome:
     reply_body: str = ""
 
 
-class CityAdapter:
-    """The interface every transport implements."""
+class CityAdapter(ABC):
+    """The interface every transport implements: deliver one message, report what happened."""
 
+    @abstractmethod
     def deliver(self, *, message_id: str, message_type: str, payload: dict[str, Any]) -> DeliveryOutcome:
-        raise NotImplementedError
+        """Send one message to the city once; never raise for a failure of the city or the network."""
 
 
 class SignedHttpAdapter(CityAdapter):
