@@ -46,6 +46,7 @@ starts a new resolution period from the day of reopening.
 """
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -259,6 +260,20 @@ def _require_handler(actor: User | None, request: ServiceRequest) -> None:
 def _require_firm(actor: User | None, request: ServiceRequest) -> None:
     if actor is not None and not is_requesting_firm(actor, request):
         raise PermissionDeniedError()
+
+
+@contextmanager
+def _step(request: ServiceRequest, kind: str, *, actor: User | None, on: dt.date, note: str = ""):
+    """One step of the machine, in one transaction: lock the request, check that `kind` may follow its
+    status and set the new status; the block sets the step's fields (and notifies); on leaving it the
+    timeline event and the audit entry are written. Yields the locked request."""
+    with transaction.atomic():
+        locked = _lock(request)
+        current, target = _check(locked, kind)
+        before = snapshot(locked, AUDITED_FIELDS)
+        locked.status = target
+        yield locked
+        _record(locked, actor=actor, kind=kind, on=on, before=before, from_status=current, to_status=target, note=note)
 
 
 def _check_uploads(files, field_name: str) -> list[tuple[Any, str]]:
@@ -494,15 +509,10 @@ def request_sign_for(*, actor: User | None, request: ServiceRequest, on: dt.date
     """Sign for a request (签收). Whoever signs for an unassigned request becomes its handler."""
     _require_handler(actor, request)
     day = _day(on, request)
-    with transaction.atomic():
-        locked = _lock(request)
-        current, target = _check(locked, "sign_for")
-        before = snapshot(locked, AUDITED_FIELDS)
-        locked.status = target
+    with _step(request, "sign_for", actor=actor, on=day) as locked:
         locked.signed_for_on = day
         if locked.assignee_id is None and _person(actor) is not None:
             locked.assignee = actor
-        _record(locked, actor=actor, kind="sign_for", on=day, before=before, from_status=current, to_status=target)
     return locked
 
 
@@ -516,15 +526,8 @@ def request_reply(
     if errors:
         raise ValidationFailed(fields=errors)
     day = _day(on, request)
-    with transaction.atomic():
-        locked = _lock(request)
-        current, target = _check(locked, "reply")
-        before = snapshot(locked, AUDITED_FIELDS)
-        locked.status = target
+    with _step(request, "reply", actor=actor, on=day, note=note) as locked:
         locked.first_reply_on = locked.first_reply_on or day
-        _record(
-            locked, actor=actor, kind="reply", on=day, before=before, from_status=current, to_status=target, note=note
-        )
         notify(
             recipients=_firm_users(locked),
             title=_("Reply to your request: %(title)s") % {"title": locked.title},
@@ -544,23 +547,9 @@ def request_ask_firm(
     if errors:
         raise ValidationFailed(fields=errors)
     day = _day(on, request)
-    with transaction.atomic():
-        locked = _lock(request)
-        current, target = _check(locked, "ask_firm")
-        before = snapshot(locked, AUDITED_FIELDS)
-        locked.status = target
+    with _step(request, "ask_firm", actor=actor, on=day, note=note) as locked:
         locked.waiting_since = day
         locked.first_reply_on = locked.first_reply_on or day
-        _record(
-            locked,
-            actor=actor,
-            kind="ask_firm",
-            on=day,
-            before=before,
-            from_status=current,
-            to_status=target,
-            note=note,
-        )
         notify(
             recipients=_firm_users(locked),
             title=_("More information needed for your request: %(title)s") % {"title": locked.title},
@@ -587,10 +576,7 @@ def request_add_information(
         raise ValidationFailed(fields=errors)
     day = _day(on, request)
     calendar = WorkCalendar()
-    with transaction.atomic():
-        locked = _lock(request)
-        current, target = _check(locked, "add_information")
-        before = snapshot(locked, AUDITED_FIELDS)
+    with _step(request, "add_information", actor=actor, on=day, note=note) as locked:
         since = locked.waiting_since or day
         if day < since:
             raise ValidationFailed(
@@ -606,17 +592,6 @@ def request_add_information(
             if locked.resolved_on is None:
                 locked.resolve_due = calendar.add(locked.resolve_due, paused)
         locked.waiting_since = None
-        locked.status = target
-        _record(
-            locked,
-            actor=actor,
-            kind="add_information",
-            on=day,
-            before=before,
-            from_status=current,
-            to_status=target,
-            note=note,
-        )
         _save_uploads(locked, checked, actor)
         notify(
             recipients=_owners(locked),
@@ -689,24 +664,10 @@ def request_resolve(
         raise ValidationFailed(fields=errors)
     resolution = str(resolution).strip()
     day = _day(on, request)
-    with transaction.atomic():
-        locked = _lock(request)
-        current, target = _check(locked, "resolve")
-        before = snapshot(locked, AUDITED_FIELDS)
-        locked.status = target
+    with _step(request, "resolve", actor=actor, on=day, note=resolution) as locked:
         locked.resolution = resolution
         locked.resolved_on = day
         locked.first_reply_on = locked.first_reply_on or day
-        _record(
-            locked,
-            actor=actor,
-            kind="resolve",
-            on=day,
-            before=before,
-            from_status=current,
-            to_status=target,
-            note=resolution,
-        )
         notify(
             recipients=_firm_users(locked),
             title=_("Your request is resolved: %(title)s") % {"title": locked.title},
@@ -728,24 +689,11 @@ def request_rate(
     if errors:
         raise ValidationFailed(fields=errors)
     day = _day(on, request)
-    with transaction.atomic():
-        locked = _lock(request)
-        current, target = _check(locked, "rate")
-        before = snapshot(locked, AUDITED_FIELDS)
-        locked.status = target
+    comment = str(comment or "").strip()
+    with _step(request, "rate", actor=actor, on=day, note=comment) as locked:
         locked.rating = value
-        locked.rating_comment = str(comment or "").strip()
+        locked.rating_comment = comment
         locked.closed_on = day
-        _record(
-            locked,
-            actor=actor,
-            kind="rate",
-            on=day,
-            before=before,
-            from_status=current,
-            to_status=target,
-            note=locked.rating_comment,
-        )
     return locked
 
 
@@ -761,26 +709,12 @@ def request_reopen(
         raise ValidationFailed(fields=errors)
     day = _day(on, request)
     calendar = WorkCalendar()
-    with transaction.atomic():
-        locked = _lock(request)
-        current, target = _check(locked, "reopen")
+    with _step(request, "reopen", actor=actor, on=day, note=reason) as locked:
         rule = _rule(locked.category)
-        before = snapshot(locked, AUDITED_FIELDS)
-        locked.status = target
         locked.reopen_count += 1
         locked.resolved_on = None
         locked.escalation_level = 0
         locked.resolve_due = calendar.add(day, rule.resolve_days_complex if locked.is_complex else rule.resolve_days)
-        _record(
-            locked,
-            actor=actor,
-            kind="reopen",
-            on=day,
-            before=before,
-            from_status=current,
-            to_status=target,
-            note=reason,
-        )
         notify(
             recipients=_owners(locked),
             title=_("Reopened by %(enterprise)s: %(title)s") % {"enterprise": locked.enterprise, "title": locked.title},
