@@ -8,7 +8,6 @@ every page, as for an application that does not exist.
 """
 
 import datetime as dt
-import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -31,8 +30,8 @@ from zhiyuan.approvals.models import Application, ApplicationStatus, EventKind
 from zhiyuan.approvals.services import CITY_STATUS_TO_APPLICATION
 from zhiyuan.approvals.tables import ApplicationTable
 from zhiyuan.core.errors import DomainError, NotFoundError
-from zhiyuan.datalink.models import OutboxMessage
 from zhiyuan.datalink.selectors import can_view as can_view_datalink
+from zhiyuan.datalink.selectors import outbox_pks_by_message_id
 from zhiyuan.investments.selectors import project_get_for, projects_visible_to
 
 S = ApplicationStatus
@@ -318,16 +317,7 @@ def _timeline(application: Application, user) -> list:
     events = list(selectors.application_timeline(application))
     outbox: dict[str, int] = {}
     if can_view_datalink(user):
-        ids = []
-        for event in events:
-            try:
-                ids.append(uuid.UUID(event.message_id))
-            except (TypeError, ValueError):
-                continue
-        outbox = {
-            str(message_id): pk
-            for message_id, pk in OutboxMessage.objects.filter(message_id__in=ids).values_list("message_id", "pk")
-        }
+        outbox = outbox_pks_by_message_id(event.message_id for event in events if event.message_id)
     for event in events:
         event.label = event.get_kind_display()
         if event.actor is not None:

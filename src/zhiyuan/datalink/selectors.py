@@ -3,6 +3,7 @@ and the message log."""
 
 import datetime as dt
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,6 +144,23 @@ def log_entries(*, direction: str = "", event: str = "", message_id: str = "") -
     if message_id:
         queryset = queryset.filter(message_id__icontains=message_id.strip())
     return queryset
+
+
+def outbox_pks_by_message_id(message_ids) -> dict[str, int]:
+    """The outbox rows of the given message ids (strings; anything not a UUID is skipped), as {id: pk}."""
+    ids = []
+    for message_id in message_ids:
+        try:
+            ids.append(uuid.UUID(str(message_id)))
+        except ValueError:
+            continue
+    rows = OutboxMessage.objects.filter(message_id__in=ids).values_list("message_id", "pk")
+    return {str(message_id): pk for message_id, pk in rows}
+
+
+def message_replaced_by(message: OutboxMessage) -> OutboxMessage | None:
+    """The corrected copy that replaced a dead letter, if any."""
+    return OutboxMessage.objects.filter(replaces=message).first()
 
 
 def pretty_json(value: Any) -> str:

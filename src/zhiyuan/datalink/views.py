@@ -72,7 +72,7 @@ def _render_message(request, message: OutboxMessage, *, correct_form: CorrectMes
         "subject_url": selectors.subject_link(message.subject),
         "payload_json": selectors.pretty_json(message.payload),
         "reply_json": selectors.pretty_json(message.reply),
-        "replaced_by": OutboxMessage.objects.filter(replaces=message).first(),
+        "replaced_by": selectors.message_replaced_by(message),
         "entries": entries,
         "can_act": can_act,
         "correct_form": correct_form if can_act else None,
