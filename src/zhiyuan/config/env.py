@@ -46,6 +46,17 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"Environment variable {name}={value!r} is not an integer.") from None
 
 
+def env_float(name: str, default: float) -> float:
+    """Return the variable as a number."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"Environment variable {name}={value!r} is not a number.") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """Return the variable as a comma-separated list of non-empty strings."""
     value = os.environ.get(name)

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy
 
-from zhiyuan.config.env import env_bool, env_int, env_list, env_str
+from zhiyuan.config.env import env_bool, env_float, env_int, env_list, env_str
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = PACKAGE_DIR.parent.parent
@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "zhiyuan.datalink",
     "zhiyuan.approvals",
     "zhiyuan.citysim",
+    "zhiyuan.credit",
     "zhiyuan.demo",
     # Listed after the zhiyuan apps: django-import-export's own `import`/`export` commands (which would
     # bypass the registry's validation and audit) must not shadow `zhiyuan import enterprises`.
@@ -218,6 +219,25 @@ ZHIYUAN_DATALINK_MAX_SKEW_SECONDS = env_int("ZHIYUAN_DATALINK_MAX_SKEW_SECONDS",
 # A worker's claim on a message lapses after this long, so a crashed worker's messages are sent again.
 ZHIYUAN_DATALINK_LEASE_SECONDS = env_int("ZHIYUAN_DATALINK_LEASE_SECONDS", 60)
 
+# SME credit (征信). Points scaling for newly trained scorecards: BASE_SCORE points at odds of
+# BASE_ODDS goods per bad, every PDO points doubling the odds. Adverse records stop counting (and are
+# purged) after these many days: late repayments five years after settlement (征信业管理条例 §16),
+# judgments and enforcement cases five years after closing, a 失信被执行人 listing on delisting (最高法
+# 若干规定 §10), penalties at the end of their disclosure period — ordinary one year, serious three
+# (国家发展改革委《失信行为纠正后的信用信息修复管理办法（试行）》). Objections (异议) are answered within
+# OBJECTION_WORKDAYS; the drift alert is raised when a PSI reaches PSI_ALERT.
+ZHIYUAN_CREDIT_BASE_SCORE = env_int("ZHIYUAN_CREDIT_BASE_SCORE", 600)
+ZHIYUAN_CREDIT_BASE_ODDS = env_int("ZHIYUAN_CREDIT_BASE_ODDS", 50)
+ZHIYUAN_CREDIT_PDO = env_int("ZHIYUAN_CREDIT_PDO", 20)
+ZHIYUAN_CREDIT_RETAIN_OVERDUE_DAYS = env_int("ZHIYUAN_CREDIT_RETAIN_OVERDUE_DAYS", 5 * 365)
+ZHIYUAN_CREDIT_RETAIN_COURT_DAYS = env_int("ZHIYUAN_CREDIT_RETAIN_COURT_DAYS", 5 * 365)
+ZHIYUAN_CREDIT_RETAIN_DISHONEST_DAYS = env_int("ZHIYUAN_CREDIT_RETAIN_DISHONEST_DAYS", 0)
+ZHIYUAN_CREDIT_DISCLOSE_ORDINARY_PENALTY_DAYS = env_int("ZHIYUAN_CREDIT_DISCLOSE_ORDINARY_PENALTY_DAYS", 365)
+ZHIYUAN_CREDIT_DISCLOSE_SERIOUS_PENALTY_DAYS = env_int("ZHIYUAN_CREDIT_DISCLOSE_SERIOUS_PENALTY_DAYS", 3 * 365)
+ZHIYUAN_CREDIT_OBJECTION_WORKDAYS = env_int("ZHIYUAN_CREDIT_OBJECTION_WORKDAYS", 20)
+ZHIYUAN_CREDIT_PSI_ALERT = env_float("ZHIYUAN_CREDIT_PSI_ALERT", 0.25)
+ZHIYUAN_CREDIT_CONSENT_MAX_DAYS = env_int("ZHIYUAN_CREDIT_CONSENT_MAX_DAYS", 366)
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ZHIYUAN_UPLOAD_MAX_MEMORY", 5 * 1024 * 1024)
 
 REST_FRAMEWORK = {
@@ -269,6 +289,7 @@ ZHIYUAN_DAILY_TASKS = env_list(
         "zhiyuan.investments.tasks.run_project_alerts",
         "zhiyuan.servicedesk.tasks.run_servicedesk_sweep",
         "zhiyuan.approvals.tasks.run_approvals_sweep",
+        "zhiyuan.credit.tasks.run_credit_nightly",
     ],
 )
 ZHIYUAN_DAILY_TASKS_HOUR = env_int("ZHIYUAN_DAILY_TASKS_HOUR", 7)
