@@ -28,8 +28,9 @@ def registry_has_demo_firms() -> bool:
 
 
 def demo_logins() -> list[DemoLogin]:
-    """The demo accounts that exist, one per persona in persona order, then the extra specialists."""
-    usernames = [persona.username for persona in [*PERSONAS, *EXTRA_SPECIALISTS]]
+    """The demo accounts that exist, one per persona in persona order, then the extra specialists
+    and the second bank's user (demo/financing.py)."""
+    usernames = [persona.username for persona in [*PERSONAS, *EXTRA_SPECIALISTS]] + ["bank2"]
     users = {user.username: user for user in User.objects.filter(username__in=usernames).select_related("organisation")}
     return [
         DemoLogin(username=name, role=str(Role(users[name].role).label), organisation=users[name].organisation.name)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from zhiyuan.accounts.models import User
 from zhiyuan.accounts.personas import PERSONAS, Persona, ensure_persona
 from zhiyuan.accounts.services import organisation_set_head
+from zhiyuan.credit.synth import synth_demo
 from zhiyuan.demo.approvals import ApprovalsReport, demo_approvals_load
 from zhiyuan.demo.data import (
     DEFAULT_GENERATED_COUNT,
@@ -26,6 +27,7 @@ from zhiyuan.demo.data import (
     generated_firms,
     named_firms,
 )
+from zhiyuan.demo.financing import FinancingReport, demo_financing_load
 from zhiyuan.demo.projects import ProjectsReport, demo_leader_logins, demo_projects_load
 from zhiyuan.demo.selectors import DemoLogin, demo_logins, registry_has_demo_firms, registry_has_firms
 from zhiyuan.demo.servicedesk import ServicedeskReport, demo_servicedesk_load
@@ -49,6 +51,8 @@ class DemoReport:
     projects: ProjectsReport | None = None  # None when the projects were not loaded
     servicedesk: ServicedeskReport | None = None  # None when the service desk was not loaded
     approvals: ApprovalsReport | None = None  # None when the approval desk's applications were not loaded
+    credit: dict | None = None  # the synthetic credit demo's summary; None when it was not loaded
+    financing: FinancingReport | None = None  # loan products and offers; None when not loaded
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -97,8 +101,9 @@ def demo_load(
     """Load the demo: park zones, tags, one user per role (plus extra specialists), the firms the
     source text names and `count` generated firms, all flagged `is_demo` and created through
     `enterprise_create` as the system (actor None); then, unless `projects` is False, the
-    investment projects (see projects.py), the service desk's requests and visits (servicedesk.py) and
-    the approval desk's applications (approvals.py).
+    investment projects (see projects.py), the service desk's requests and visits (servicedesk.py),
+    the approval desk's applications (approvals.py), the synthetic credit data, model and scores
+    (credit/synth.py) and the banks' loan products and offers (financing.py).
 
     With `if_empty`, nothing is loaded when the registry already has firms (report.loaded is False).
     Progress lines go to `stdout` when given.
@@ -161,5 +166,10 @@ def demo_load(
             report.users_created += report.projects.users_created
             report.servicedesk = demo_servicedesk_load(stdout=stdout)
             report.approvals = demo_approvals_load(stdout=stdout)
+            # Synthetic credit feeds for the demo firms, a scorecard trained on them and six months of
+            # scoring runs; skipped when synthetic credit data is already loaded.
+            report.credit = synth_demo(stdout=stdout, if_absent=True)
+            # Two banks' loan products and their offers on the published financing needs.
+            report.financing = demo_financing_load()
     report.logins = _logins()
     return report

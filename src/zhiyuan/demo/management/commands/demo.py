@@ -92,6 +92,17 @@ class Command(BaseCommand):
             )
             if report.projects is not None:
                 self.print_projects(report.projects)
+            if report.credit is not None:
+                self.print_credit(report.credit)
+            if report.financing is not None:
+                self.stdout.write(
+                    _("Financing: %(products)s loan products, %(offers)s offers, %(granted)s loans granted.")
+                    % {
+                        "products": report.financing.products,
+                        "offers": report.financing.offers,
+                        "granted": report.financing.granted,
+                    }
+                )
         self.print_logins(report.logins)
 
     def print_projects(self, projects: ProjectsReport) -> None:
@@ -112,6 +123,30 @@ class Command(BaseCommand):
                 "decisions": projects.decisions,
             }
         )
+
+    def print_credit(self, credit: dict) -> None:
+        if not credit.get("loaded"):
+            self.stdout.write(_("Credit: synthetic data already loaded, left as it is."))
+        elif credit.get("model") is None:
+            self.stdout.write(
+                _("Credit: %(firms)s firms with synthetic feeds; no model trained (%(reason)s).")
+                % {"firms": credit["firms"], "reason": credit.get("error", "")}
+            )
+        else:
+            self.stdout.write(
+                _(
+                    "Credit: synthetic feeds for %(firms)s firms (%(rows)s records, bad rate %(rate).1f%%), "
+                    "model v%(version)s (CV AUC %(auc).3f), %(runs)s scoring runs."
+                )
+                % {
+                    "firms": credit["firms"],
+                    "rows": credit["rows"],
+                    "rate": 100 * credit["bad_rate"],
+                    "version": credit["model"],
+                    "auc": credit["auc"],
+                    "runs": len(credit["runs"]),
+                }
+            )
 
     def print_logins(self, logins: list[DemoLogin]) -> None:
         if not logins:
