@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from zhiyuan.approvals.api import ApplicationViewSet, ApprovalItemViewSet
+from zhiyuan.credit import api as credit_api
 from zhiyuan.datalink.inbound import inbound
 from zhiyuan.enterprises.api import EnterpriseViewSet
 from zhiyuan.investments.api import ProjectViewSet
@@ -16,6 +17,15 @@ router.register("servicedesk/requests", ServiceRequestViewSet, basename="service
 router.register("servicedesk/visits", VisitViewSet, basename="visit")
 router.register("approvals/items", ApprovalItemViewSet, basename="approvalitem")
 router.register("approvals/applications", ApplicationViewSet, basename="application")
+router.register("credit/reports", credit_api.CreditReportViewSet, basename="credit-report")
+router.register("credit/consents", credit_api.ConsentViewSet, basename="credit-consent")
+router.register("credit/access-log", credit_api.ReportAccessViewSet, basename="credit-access")
+router.register("credit/objections", credit_api.ObjectionViewSet, basename="credit-objection")
+router.register("credit/needs", credit_api.FinancingNeedViewSet, basename="credit-need")
+router.register("credit/offers", credit_api.FinancingOfferViewSet, basename="credit-offer")
+router.register("credit/products", credit_api.LoanProductViewSet, basename="credit-product")
+router.register("credit/models", credit_api.ScoreModelViewSet, basename="credit-model")
+router.register("credit/feeds", credit_api.FeedViewSet, basename="credit-feed")
 
 urlpatterns = [
     path("", include("zhiyuan.core.urls")),
@@ -25,6 +35,7 @@ urlpatterns = [
     path("projects/", include("zhiyuan.investments.urls")),
     path("servicedesk/", include("zhiyuan.servicedesk.urls")),
     path("approvals/", include("zhiyuan.approvals.urls")),
+    path("credit/", include("zhiyuan.credit.urls")),
     # The city's machine endpoint (signed messages; no session): see zhiyuan.datalink.protocol.
     path("datalink/inbound/", inbound, name="datalink-inbound"),
     path("datalink/", include("zhiyuan.datalink.urls")),

@@ -27,6 +27,7 @@ def navigation(request) -> dict:
             items.append({"label": _("Projects"), "url": reverse("investments:list"), "key": "investments"})
             items.append({"label": _("Service desk"), "url": reverse("servicedesk:index"), "key": "servicedesk"})
             items.append({"label": _("Approvals"), "url": reverse("approvals:index"), "key": "approvals"})
+            items.append({"label": _("Credit"), "url": reverse("credit:index"), "key": "credit"})
         elif user.role == Role.ENTERPRISE and user.enterprise_id:
             items.append(
                 {
@@ -38,8 +39,10 @@ def navigation(request) -> dict:
             items.append({"label": _("My projects"), "url": reverse("investments:list"), "key": "investments"})
             items.append({"label": _("My requests"), "url": reverse("servicedesk:mine"), "key": "servicedesk"})
             items.append({"label": _("My applications"), "url": reverse("approvals:index"), "key": "approvals"})
+            items.append({"label": _("My credit"), "url": reverse("credit:my"), "key": "credit"})
         elif user.role == Role.BANK:
-            items.append({"label": _("Financing needs"), "url": reverse("servicedesk:financing"), "key": "servicedesk"})
+            items.append({"label": _("Credit reports"), "url": reverse("credit:bank"), "key": "credit"})
+            items.append({"label": _("Financing needs"), "url": reverse("credit:needs"), "key": "credit-needs"})
         if can_view_datalink(user):
             items.append({"label": _("Data link"), "url": reverse("datalink:index"), "key": "datalink"})
         if can_use_admin(user):

@@ -196,7 +196,7 @@ def index(request):
     if _is_firm(user):
         return redirect("servicedesk:mine")
     if user.role == Role.BANK:
-        return redirect("servicedesk:financing")
+        return redirect("credit:needs")
     if user.role == Role.LEADER:
         return redirect("servicedesk:dashboard")
     _staff(user)

@@ -117,7 +117,7 @@ def test_index_sends_each_role_to_its_page(desk, login):
         "specialist": "servicedesk:queue",
         "leader": "servicedesk:dashboard",
         "statistics": "servicedesk:list",
-        "bank": "servicedesk:financing",
+        "bank": "credit:needs",
     }
     for key, name in expected.items():
         response = login(key).get(reverse("servicedesk:index"))
@@ -128,7 +128,7 @@ def test_index_sends_each_role_to_its_page(desk, login):
 def test_navigation_shows_the_desk_to_staff_and_my_requests_to_firms(desk, login):
     assert reverse("servicedesk:index") in login("specialist").get("/").content.decode()
     assert reverse("servicedesk:mine") in login("firm_a").get("/").content.decode()
-    assert reverse("servicedesk:financing") in login("bank").get("/").content.decode()
+    assert reverse("credit:needs") in login("bank").get("/").content.decode()
 
 
 def test_firm_sees_only_its_own_requests(desk, login):
