@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/import_enterprises.py
 	$(BIN)/python bench/datalink_drill.py
 	$(BIN)/python bench/datalink_drill.py --postgres
+	$(BIN)/python bench/credit.py
 
 clean:
 	rm -rf $(VENV) var
