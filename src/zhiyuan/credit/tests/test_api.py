@@ -11,14 +11,11 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from zhiyuan.accounts.models import Organisation, OrganisationKind, Role
+from zhiyuan.accounts.models import Organisation
 from zhiyuan.accounts.personas import DISTRICT_ORG
-from zhiyuan.accounts.services import user_create
-from zhiyuan.conftest import PASSWORD
 from zhiyuan.credit.models import (
     Consent,
     CreditScore,
-    Feed,
     FeedLoad,
     FinancingOffer,
     LoanProduct,
@@ -31,8 +28,7 @@ from zhiyuan.credit.models import (
     ScoringRun,
     TaxRecord,
 )
-from zhiyuan.servicedesk import services as desk_services
-from zhiyuan.servicedesk.models import Category
+from zhiyuan.credit.tests.test_services import PRODUCT, financing_need, make_bank, tax_record
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TODAY = dt.date(2026, 6, 10)
@@ -69,21 +65,6 @@ def api(personas):
 # -- helpers -------------------------------------------------------------------------------------------
 
 
-def make_bank(name: str = "长沙银行株洲分行", username: str = "bank2"):
-    """A second bank with one user."""
-    organisation = Organisation.objects.create(name=name, kind=OrganisationKind.BANK)
-    return user_create(
-        actor=None,
-        username=username,
-        password=PASSWORD,
-        role=Role.BANK,
-        organisation=organisation,
-        last_name="郑",
-        first_name="信贷",
-        validate=False,
-    )
-
-
 def make_consent(personas, enterprise, bank_user, *, purpose=Purpose.LOAN_APPROVAL, start=None, end=None):
     """A consent row written directly (periods the service would refuse, such as one already over)."""
     return Consent.objects.create(
@@ -93,13 +74,6 @@ def make_consent(personas, enterprise, bank_user, *, purpose=Purpose.LOAN_APPROV
         valid_from=start or TODAY,
         valid_until=end or TODAY + 90 * DAY,
         granted_by=personas["firm_a"],
-    )
-
-
-def tax_record(enterprise, year: int = 2025, grade: str = "B", tax_paid: str = "120.50") -> TaxRecord:
-    load = FeedLoad.objects.create(feed=Feed.TAX, source="区税务局", channel="file", rows=1)
-    return TaxRecord.objects.create(
-        enterprise=enterprise, load=load, year=year, grade=grade, tax_paid=Decimal(tax_paid)
     )
 
 
@@ -127,30 +101,6 @@ def give_score(enterprise, *, grade: str = "BBB", knockout: str = "") -> CreditS
         reasons=reasons,
         features={"headcount_change": -38.0, "tax_grade": None},
     )
-
-
-def financing_need(firm_user, *, amount="500", term_months=12, share=True):
-    return desk_services.request_submit(
-        actor=firm_user,
-        enterprise=firm_user.organisation.enterprise,
-        category=Category.FINANCING,
-        title="流动资金贷款",
-        description="采购原材料需要流动资金。",
-        financing={"amount": amount, "term_months": term_months, "purpose": "流动资金", "share_with_banks": share},
-        on=TODAY,
-    )
-
-
-PRODUCT = {
-    "name": "科创贷",
-    "description": "面向园区科技型中小企业",
-    "amount_min": "100",
-    "amount_max": "1000",
-    "term_min_months": 6,
-    "term_max_months": 36,
-    "rate_min": "3.45",
-    "rate_max": "6.00",
-}
 
 
 def error_fields(response) -> set[str]:
