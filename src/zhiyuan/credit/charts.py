@@ -32,7 +32,8 @@ def score_trend_chart(trend: list[dict[str, Any]]) -> SafeString | None:
     """The firm's points over its last scoring runs, each point labelled with its grade."""
     if not trend:
         return None
-    dates = [row["as_of"] for row in trend]
+    # The runs' own dates on a category axis: a date axis would put a month-end run under the next month's tick.
+    dates = [row["as_of"].isoformat() for row in trend]
     points = [row["points"] for row in trend]
     grades = [row["grade"] for row in trend]
     figure = go.Figure()
@@ -46,14 +47,14 @@ def score_trend_chart(trend: list[dict[str, Any]]) -> SafeString | None:
         line={"color": "#0d6efd", "width": 2},
         marker={"size": 9, "color": [GRADE_COLOURS.get(grade, "#6c757d") for grade in grades]},
         customdata=[[grade, row["pd"] * 100] for grade, row in zip(grades, trend, strict=True)],
-        hovertemplate="%{x|%Y-%m-%d}: %{y:.0f} · %{customdata[0]} · PD %{customdata[1]:.2f}%<extra></extra>",
+        hovertemplate="%{x}: %{y:.0f} · %{customdata[0]} · PD %{customdata[1]:.2f}%<extra></extra>",
     )
     low, high = min(points), max(points)
     figure.update_layout(
         **{**LAYOUT, "height": 260},
         showlegend=False,
         yaxis_title=_("Points"),
-        xaxis={**AXES, "tickformat": "%Y-%m"},
+        xaxis={**AXES, "type": "category"},
         yaxis={**AXES, "range": [low - 30, high + 40]},
     )
     return _render(figure, "score-trend-chart")
@@ -95,13 +96,17 @@ def psi_chart(series: dict[str, Any], threshold: float) -> SafeString | None:
     if not dates:
         return None
     figure = go.Figure()
+    exempt = set(series.get("exempt", []))
     for name, values in series.get("variables", {}).items():
+        label = series.get("labels", {}).get(name, name)
+        if name in exempt:
+            label = _("%(variable)s (drifts with time, no alert)") % {"variable": label}
         figure.add_scatter(
             x=dates,
             y=values,
             mode="lines+markers",
-            name=series.get("labels", {}).get(name, name),
-            line={"width": 1},
+            name=label,
+            line={"width": 1, "dash": "dot" if name in exempt else "solid"},
             marker={"size": 5},
             opacity=0.7,
             hovertemplate="%{x}: %{y:.3f}<extra>%{fullData.name}</extra>",

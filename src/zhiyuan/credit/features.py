@@ -364,6 +364,20 @@ def reason_text(code: str, value: float | None) -> str:
     return code
 
 
+def dropped_text(row: dict[str, Any]) -> str:
+    """Why training left a candidate variable out of the model, in the active language."""
+    code, value = row.get("code"), row.get("value")
+    if code == "no_values":
+        return _("no value in the training sample")
+    if code == "single_bin":
+        return _("all values fall in one bin")
+    if code == "weak":
+        return _("too little information (IV %(iv).3f)") % {"iv": value}
+    if code == "wrong_sign":
+        return _("its coefficient (%(coef)+.3f) would make a better bin cost points") % {"coef": value}
+    return str(row.get("reason", ""))
+
+
 def feature_label(name: str) -> str:
     """The variable's name for people, in the active language."""
     return {

@@ -202,7 +202,7 @@ def _fit(
     dropped: list[dict[str, str]] = []
     for variable in variables:
         if frame[variable.name].notna().sum() == 0:
-            dropped.append({"name": variable.name, "reason": "no values"})
+            dropped.append({"name": variable.name, "code": "no_values", "value": None, "reason": "no values"})
             continue
         with warnings.catch_warnings():
             # optbinning 1.0 trips pandas' and numpy's deprecation and divide-by-zero warnings on
@@ -210,9 +210,16 @@ def _fit(
             warnings.filterwarnings("ignore", module="optbinning")
             spec = _bins_of(_fit_binning(frame[variable.name], y, variable, min_bin_size), variable)
         if len(spec["bins"]) < 2 and spec["missing"]["count"] == 0:
-            dropped.append({"name": variable.name, "reason": "single bin"})
+            dropped.append({"name": variable.name, "code": "single_bin", "value": None, "reason": "single bin"})
         elif spec["iv"] < min_iv:
-            dropped.append({"name": variable.name, "reason": f"IV {spec['iv']:.3f} < {min_iv}"})
+            dropped.append(
+                {
+                    "name": variable.name,
+                    "code": "weak",
+                    "value": spec["iv"],
+                    "reason": f"IV {spec['iv']:.3f} < {min_iv}",
+                }
+            )
         else:
             binned.append(spec)
     while binned:
@@ -225,7 +232,14 @@ def _fit(
             for spec, coef in zip(binned, coefs, strict=True):
                 spec["coef"] = float(coef)
             return _Fit(binned, float(regression.intercept_[0]), dropped)
-        dropped.append({"name": binned[worst]["name"], "reason": f"coefficient {coefs[worst]:+.3f} has the wrong sign"})
+        dropped.append(
+            {
+                "name": binned[worst]["name"],
+                "code": "wrong_sign",
+                "value": float(coefs[worst]),
+                "reason": f"coefficient {coefs[worst]:+.3f} has the wrong sign",
+            }
+        )
         del binned[worst]
     raise TrainingError("No variable carries enough information to build a scorecard.")
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from zhiyuan.accounts.models import User
 from zhiyuan.accounts.permissions import is_district_staff
 from zhiyuan.core.errors import NotFoundError
-from zhiyuan.credit.features import KNOCKOUT_BY_CODE, feature_label, reason_text
+from zhiyuan.credit.features import FEATURE_BY_NAME, KNOCKOUT_BY_CODE, feature_label, reason_text
 from zhiyuan.credit.models import (
     Consent,
     CourtRecord,
@@ -396,6 +396,8 @@ def psi_series(model: ScoreModel) -> dict[str, Any]:
         "score": [run.psi_score for run in runs],
         "variables": {name: [run.psi_features.get(name) for run in runs] for name in variables},
         "labels": {name: feature_label(name) for name in variables},
+        # Variables whose PSI moves by design as time passes (firms age): shown, but never alerting.
+        "exempt": [name for name in variables if name in FEATURE_BY_NAME and FEATURE_BY_NAME[name].drifts_by_design],
     }
 
 

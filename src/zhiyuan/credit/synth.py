@@ -727,7 +727,7 @@ def synth_feeds(
         report.firms = len(rows)
         loads = {
             feed: FeedLoad.objects.create(
-                feed=feed, source=SOURCE, channel=CHANNEL, is_synthetic=True, file_name=f"synth seed={seed}"
+                feed=feed, source=SOURCE, channel=CHANNEL, is_synthetic=True, file_name=f"合成数据 seed={seed}"
             )
             for feed, _model in FEED_MODELS
         }
@@ -857,7 +857,7 @@ def synth_demo(
         % {"rows": report.total_rows, "firms": report.firms, "rate": report.bad_rate * 100}
     )
     try:
-        model = scoring.model_train(actor=None, synthetic=True, activate=True, note="synthetic demo model")
+        model = scoring.model_train(actor=None, synthetic=True, activate=True, note="合成数据演示模型")
     except ValidationFailed as error:
         summary["error"] = str(error.message)
         say(_("No credit model trained: %(reason)s") % {"reason": error.message})

@@ -31,7 +31,7 @@ from django_tables2 import RequestConfig
 from zhiyuan.accounts.permissions import is_district_staff
 from zhiyuan.core.errors import DomainError, NotFoundError, PermissionDeniedError, ValidationFailed
 from zhiyuan.credit import charts, feeds, scoring, selectors, services
-from zhiyuan.credit.features import KNOCKOUT_BY_CODE, TAX_VALUE_GRADE, feature_label
+from zhiyuan.credit.features import KNOCKOUT_BY_CODE, TAX_VALUE_GRADE, dropped_text, feature_label
 from zhiyuan.credit.forms import (
     ConsentForm,
     FeedUploadForm,
@@ -82,6 +82,11 @@ PERIOD_LABELS = {
     Feed.HONOURS: gettext_lazy("Granted on"),
 }
 MONTHLY_FEEDS = {Feed.HEADCOUNT, Feed.UTILITIES}
+# How the default rate moves across a variable's bins (its declared monotonic trend), in words.
+TREND_WORDS = {
+    "ascending": gettext_lazy("default rate rises as the value grows"),
+    "descending": gettext_lazy("default rate falls as the value grows"),
+}
 # Feeds whose record label adds something the detail columns do not show (lender and contract, case …).
 LABELLED_FEEDS = {Feed.LOANS, Feed.REPAYMENTS, Feed.COURT, Feed.PENALTIES, Feed.HONOURS}
 
@@ -763,7 +768,7 @@ def _scorecard_rows(spec: dict) -> list[dict]:
                 "iv": variable.get("iv"),
                 "coef": variable.get("coef"),
                 "max_points": variable.get("max_points"),
-                "trend": variable.get("monotonic_trend", ""),
+                "trend": TREND_WORDS.get(variable.get("monotonic_trend", ""), ""),
                 "bins": bins,
             }
         )
@@ -788,7 +793,9 @@ def model_detail(request, version: int):
             for grade, row in ((grade, bad_rates.get(grade, {"count": 0, "bad_rate": 0.0})) for grade in GRADES)
         ],
         "variables": _scorecard_rows(spec),
-        "dropped": [{**row, "label": feature_label(row["name"])} for row in spec.get("dropped", [])],
+        "dropped": [
+            {**row, "label": feature_label(row["name"]), "reason": dropped_text(row)} for row in spec.get("dropped", [])
+        ],
         "psi_chart": charts.psi_chart(selectors.psi_series(model), settings.ZHIYUAN_CREDIT_PSI_ALERT),
         "runs": selectors.runs_list(model).order_by("-as_of", "-id")[:100],
         "threshold": settings.ZHIYUAN_CREDIT_PSI_ALERT,

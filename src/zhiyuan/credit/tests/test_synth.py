@@ -168,7 +168,7 @@ def test_the_credit_command(personas, firm_a, tmp_path):
     assert runs == [*previous_month_ends(AS_OF, 5), AS_OF]  # the trend's history, oldest first
     assert ScoringRun.objects.get(as_of=AS_OF).firms == Enterprise.objects.count()
     v1 = ScoreModel.objects.get(version=1)
-    assert v1.is_active and v1.is_synthetic and v1.note == "synthetic demo model"
+    assert v1.is_active and v1.is_synthetic and v1.note == "合成数据演示模型"
 
     out = run("train", "--folds", "3", "--pdo", "40", "--note", "by hand")
     assert "Model v2 trained" in out and "Cross-validated (3 folds × 1)" in out and "AUC" in out

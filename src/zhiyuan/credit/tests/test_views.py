@@ -13,9 +13,11 @@ import pandas as pd
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
+from django.utils.html import escape
 
 from zhiyuan.credit import scorecard, scoring
-from zhiyuan.credit.features import FEATURES
+from zhiyuan.credit.features import FEATURES, dropped_text
 from zhiyuan.credit.models import (
     Consent,
     Feed,
@@ -590,7 +592,8 @@ def test_models_list_detail_and_activation(personas, login, firm_a, firm_b):
     assert 'id="psi-chart"' in html and 'data-testid="scorecard"' in html and 'data-testid="bad-rates"' in html
     assert "Years in business" in html  # a variable's label
     for dropped in first.spec["dropped"]:
-        assert dropped["reason"] in html
+        with translation.override("en"):
+            assert escape(dropped_text(dropped)) in html
     assert html.count("<tr class=") >= 2  # the two runs
     assert page(login("leader"), "credit:model_detail", 99)[0] == 404
 

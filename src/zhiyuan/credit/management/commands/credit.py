@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 
 from zhiyuan.core.errors import DomainError
 from zhiyuan.credit import retention, scoring
+from zhiyuan.credit.features import dropped_text
 from zhiyuan.credit.models import Feed, Outcome, ScoreModel
 from zhiyuan.credit.scorecard import GRADES, Scaling
 
@@ -156,7 +157,8 @@ class Command(BaseCommand):
         dropped = model.spec.get("dropped", [])
         if dropped:
             self.stdout.write(
-                _("Dropped: %(names)s") % {"names": "; ".join(f"{item['name']} ({item['reason']})" for item in dropped)}
+                _("Dropped: %(names)s")
+                % {"names": "; ".join(f"{item['name']} ({dropped_text(item)})" for item in dropped)}
             )
         else:
             self.stdout.write(_("Dropped: none"))
