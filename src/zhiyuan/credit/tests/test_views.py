@@ -677,3 +677,9 @@ def test_feed_upload_form_errors(personas, login):
         and field_errors(response, "form", "source")
     )
     assert not FeedUpload.objects.exists()
+
+
+def test_the_home_page_leads_banks_and_firms_to_their_credit_pages(login):
+    bank_home = login("bank").get("/").content.decode()
+    assert reverse("credit:bank") in bank_home and reverse("credit:needs") in bank_home
+    assert reverse("credit:my") in login("firm_a").get("/").content.decode()
