@@ -338,8 +338,11 @@ def report_build(enterprise: Enterprise) -> CreditReport:
             reasons.append({**reason, "text": reason_text(reason["code"], reason.get("value"))})
         if score.knockout in KNOCKOUT_BY_CODE:
             knockout = reason_text(score.knockout, None)
+        # In the scorecard's order, not the JSON column's (PostgreSQL's jsonb does not keep key order).
+        order = {name: index for index, name in enumerate(FEATURE_BY_NAME)}
         features = [
-            {"name": name, "label": feature_label(name), "value": value} for name, value in score.features.items()
+            {"name": name, "label": feature_label(name), "value": score.features[name]}
+            for name in sorted(score.features, key=lambda name: order.get(name, len(order)))
         ]
     trend_rows = (
         CreditScore.objects.filter(enterprise=enterprise)
