@@ -58,7 +58,7 @@ import io
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -482,10 +482,9 @@ def _is_xlsx(content: bytes, name: str) -> bool:
 
 
 def _decode_csv(content: bytes) -> str:
-    try:
+    """UTF-8 (with or without BOM) first, then GB18030 (what Excel in China saves as CSV)."""
+    with suppress(UnicodeDecodeError):
         return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
     try:
         return content.decode("gb18030")
     except UnicodeDecodeError:
@@ -604,10 +603,9 @@ def _parse_date(value: Any) -> dt.date:
         return _date_widget.clean(value)
     except CellError:
         if isinstance(value, str):
-            try:
+            # A timestamp such as 2019-03-15T08:00 names its date too.
+            with suppress(ValueError):
                 return dt.datetime.fromisoformat(value.strip()).date()
-            except ValueError:
-                pass
         raise
 
 

@@ -224,7 +224,8 @@ def report_access_for_bank(
     if purpose:
         consents = consents.filter(purpose=purpose)
     consent = consents.order_by("-valid_until").first()
-    # Logged outside any transaction of the caller's: a refusal is kept even though an error follows.
+    # Written in autocommit, before the refusal is raised, so it is kept: callers (the page and the API
+    # view) must not wrap this call in a transaction, or a refusal's row would be rolled back with it.
     ReportAccess.objects.create(
         enterprise=enterprise,
         bank=bank,

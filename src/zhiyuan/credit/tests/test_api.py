@@ -190,7 +190,7 @@ def _live(personas, firm_a, bank2):
 
 
 def _no_consent(personas, firm_a, bank2):
-    pass
+    """The firm consented to nobody."""
 
 
 def _other_firm(personas, firm_a, bank2):
