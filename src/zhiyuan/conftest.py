@@ -177,3 +177,17 @@ def datalink_keys(tmp_path, settings):
     keys.clear_key_cache()
     yield key_dir
     keys.clear_key_cache()
+
+
+@pytest.fixture(autouse=True)
+def _search_index_dir(settings, tmp_path):
+    """Every test searches its own throwaway Tantivy index, never var/search-index."""
+    from zhiyuan.catalog import indexing
+    from zhiyuan.catalog.search import reset_backend
+
+    settings.ZHIYUAN_SEARCH_INDEX_DIR = tmp_path / "search-index"
+    reset_backend()
+    indexing.forget()
+    yield
+    reset_backend()
+    indexing.forget()

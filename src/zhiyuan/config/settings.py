@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "zhiyuan.approvals",
     "zhiyuan.citysim",
     "zhiyuan.credit",
+    "zhiyuan.catalog",
+    "zhiyuan.chains",
     "zhiyuan.demo",
     # Listed after the zhiyuan apps: django-import-export's own `import`/`export` commands (which would
     # bypass the registry's validation and audit) must not shadow `zhiyuan import enterprises`.
@@ -238,6 +240,11 @@ ZHIYUAN_CREDIT_OBJECTION_WORKDAYS = env_int("ZHIYUAN_CREDIT_OBJECTION_WORKDAYS",
 ZHIYUAN_CREDIT_PSI_ALERT = env_float("ZHIYUAN_CREDIT_PSI_ALERT", 0.25)
 ZHIYUAN_CREDIT_CONSENT_MAX_DAYS = env_int("ZHIYUAN_CREDIT_CONSENT_MAX_DAYS", 366)
 
+# Product search: the backend (tantivy: an index directory beside the database, for one web node or a
+# shared disk; postgres: PostgreSQL full text, for several web nodes) and where the Tantivy index lives.
+ZHIYUAN_SEARCH_BACKEND = env_str("ZHIYUAN_SEARCH_BACKEND", "tantivy")
+ZHIYUAN_SEARCH_INDEX_DIR = Path(env_str("ZHIYUAN_SEARCH_INDEX_DIR", str(DATA_DIR / "search-index")))
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ZHIYUAN_UPLOAD_MAX_MEMORY", 5 * 1024 * 1024)
 
 REST_FRAMEWORK = {
@@ -290,6 +297,7 @@ ZHIYUAN_DAILY_TASKS = env_list(
         "zhiyuan.servicedesk.tasks.run_servicedesk_sweep",
         "zhiyuan.approvals.tasks.run_approvals_sweep",
         "zhiyuan.credit.tasks.run_credit_nightly",
+        "zhiyuan.chains.tasks.run_chain_mapping",
     ],
 )
 ZHIYUAN_DAILY_TASKS_HOUR = env_int("ZHIYUAN_DAILY_TASKS_HOUR", 7)

@@ -175,6 +175,10 @@ def editable_fields_for(actor: User, enterprise: Enterprise) -> list[str]:
     return []
 
 
+# Firm fields the product search index holds (names are searched; the rest are facets).
+SEARCHED_FIELDS = frozenset({"name", "short_name", "chain", "zone", "size_class", "industry"})
+
+
 def enterprise_update(*, actor: User, enterprise: Enterprise, data: dict[str, Any]) -> Enterprise:
     """Change a firm's fields; staff may change every field, a firm user only its own firm's
     self-service fields. The size class is recomputed and every changed field is audited."""
@@ -203,6 +207,11 @@ def enterprise_update(*, actor: User, enterprise: Enterprise, data: dict[str, An
         changes = diff(before, snapshot(locked, AUDITED_FIELDS))
         if changes:
             audit_record(actor=actor, action="enterprises.enterprise.updated", obj=locked, changes=changes)
+        if SEARCHED_FIELDS & set(changes):
+            # The product index carries the firm's name, chain, zone, size and industry: re-index its products.
+            from zhiyuan.catalog.services import products_changed_for_enterprise
+
+            products_changed_for_enterprise(locked.pk)
     return locked
 
 

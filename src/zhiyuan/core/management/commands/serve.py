@@ -44,8 +44,8 @@ def citysim_port() -> int:
 
 class Command(BaseCommand):
     help = (
-        "Start the web server (gunicorn), the background worker, the daily scheduler and the data-link worker "
-        "(and, with --citysim, the reference city system); Ctrl-C stops all."
+        "Start the web server (gunicorn), the background worker, the daily scheduler, the data-link worker and "
+        "the product search index worker (and, with --citysim, the reference city system); Ctrl-C stops all."
     )
 
     def add_arguments(self, parser):
@@ -57,16 +57,21 @@ class Command(BaseCommand):
             help="Do not start the data-link worker: messages to the city wait in the outbox.",
         )
         parser.add_argument(
+            "--no-catalog", action="store_true",
+            help="Do not start the product search index worker: product changes wait in the change log.",
+        )
+        parser.add_argument(
             "--citysim", action="store_true", default=env_bool("ZHIYUAN_SERVE_CITYSIM", False),
             help="Also start the reference city system (zhiyuan citysim) for a demo (env ZHIYUAN_SERVE_CITYSIM=1).",
         )
 
-    def handle(self, *args, bind, workers, no_worker, no_datalink, citysim, **options):
+    def handle(self, *args, bind, workers, no_worker, no_datalink, no_catalog, citysim, **options):
         env = {**os.environ}
         env.setdefault("DJANGO_SETTINGS_MODULE", "zhiyuan.config.settings")
         manage = [sys.executable, "-m", "zhiyuan.manage"]
         district_url = local_url(bind)
         datalink = not no_worker and not no_datalink
+        catalog = not no_worker and not no_catalog
         self.check_keys(datalink=datalink, citysim=citysim)
         if citysim and district_url is None:
             raise CommandError("--citysim needs a HOST:PORT --bind: citysim calls the district back over HTTP.")
@@ -83,6 +88,8 @@ class Command(BaseCommand):
             commands.append([*manage, "scheduler"])
         if datalink:
             commands.append([*manage, "datalink", "worker"])
+        if catalog:
+            commands.append([*manage, "catalog", "worker"])
         processes = [subprocess.Popen(command, env=env) for command in commands]
 
         self.stdout.write(f"Zhiyuan is serving on {district_url or bind}/ (Ctrl-C stops it)")
