@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from zhiyuan.approvals.api import ApplicationViewSet, ApprovalItemViewSet
+from zhiyuan.catalog import api as catalog_api
+from zhiyuan.chains import api as chains_api
 from zhiyuan.credit import api as credit_api
 from zhiyuan.datalink.inbound import inbound
 from zhiyuan.enterprises.api import EnterpriseViewSet
@@ -26,6 +28,12 @@ router.register("credit/offers", credit_api.FinancingOfferViewSet, basename="cre
 router.register("credit/products", credit_api.LoanProductViewSet, basename="credit-product")
 router.register("credit/models", credit_api.ScoreModelViewSet, basename="credit-model")
 router.register("credit/feeds", credit_api.FeedViewSet, basename="credit-feed")
+# Gaps and targets before the chains themselves, whose {code} would otherwise take "gaps" and "targets".
+router.register("chains/gaps", chains_api.GapViewSet, basename="chain-gap")
+router.register("chains/targets", chains_api.TargetViewSet, basename="chain-target")
+router.register("chains", chains_api.ChainViewSet, basename="chain")
+router.register("catalog/products", catalog_api.ProductViewSet, basename="catalog-product")
+router.register("catalog/suppliers", catalog_api.SupplierViewSet, basename="catalog-supplier")
 
 urlpatterns = [
     path("", include("zhiyuan.core.urls")),
@@ -36,6 +44,8 @@ urlpatterns = [
     path("servicedesk/", include("zhiyuan.servicedesk.urls")),
     path("approvals/", include("zhiyuan.approvals.urls")),
     path("credit/", include("zhiyuan.credit.urls")),
+    path("chains/", include("zhiyuan.chains.urls")),
+    path("catalog/", include("zhiyuan.catalog.urls")),
     # The city's machine endpoint (signed messages; no session): see zhiyuan.datalink.protocol.
     path("datalink/inbound/", inbound, name="datalink-inbound"),
     path("datalink/", include("zhiyuan.datalink.urls")),

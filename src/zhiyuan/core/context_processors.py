@@ -28,6 +28,7 @@ def navigation(request) -> dict:
             items.append({"label": _("Service desk"), "url": reverse("servicedesk:index"), "key": "servicedesk"})
             items.append({"label": _("Approvals"), "url": reverse("approvals:index"), "key": "approvals"})
             items.append({"label": _("Credit"), "url": reverse("credit:index"), "key": "credit"})
+            items.append({"label": _("Industry chains"), "url": reverse("chains:index"), "key": "chains"})
         elif user.role == Role.ENTERPRISE and user.enterprise_id:
             items.append(
                 {
@@ -43,6 +44,8 @@ def navigation(request) -> dict:
         elif user.role == Role.BANK:
             items.append({"label": _("Credit reports"), "url": reverse("credit:bank"), "key": "credit"})
             items.append({"label": _("Financing needs"), "url": reverse("credit:needs"), "key": "credit-needs"})
+        if user.role != Role.CITY:
+            items.append({"label": _("Products"), "url": reverse("catalog:search"), "key": "catalog"})
         if can_view_datalink(user):
             items.append({"label": _("Data link"), "url": reverse("datalink:index"), "key": "datalink"})
         if can_use_admin(user):
