@@ -16,6 +16,7 @@ from zhiyuan.accounts.personas import PERSONAS, Persona, ensure_persona
 from zhiyuan.accounts.services import organisation_set_head
 from zhiyuan.credit.synth import synth_demo
 from zhiyuan.demo.approvals import ApprovalsReport, demo_approvals_load
+from zhiyuan.demo.catalog import demo_catalog_load
 from zhiyuan.demo.data import (
     DEFAULT_GENERATED_COUNT,
     DEMO_PASSWORD,
@@ -53,6 +54,7 @@ class DemoReport:
     approvals: ApprovalsReport | None = None  # None when the approval desk's applications were not loaded
     credit: dict | None = None  # the synthetic credit demo's summary; None when it was not loaded
     financing: FinancingReport | None = None  # loan products and offers; None when not loaded
+    catalog: dict | None = None  # products, supply needs, chain maps and the index; None when not loaded
     logins: list[DemoLogin] = field(default_factory=list)
 
 
@@ -103,7 +105,8 @@ def demo_load(
     `enterprise_create` as the system (actor None); then, unless `projects` is False, the
     investment projects (see projects.py), the service desk's requests and visits (servicedesk.py),
     the approval desk's applications (approvals.py), the synthetic credit data, model and scores
-    (credit/synth.py) and the banks' loan products and offers (financing.py).
+    (credit/synth.py), the banks' loan products and offers (financing.py), and the products, supply
+    needs and chain maps with the search index built (catalog.py).
 
     With `if_empty`, nothing is loaded when the registry already has firms (report.loaded is False).
     Progress lines go to `stdout` when given.
@@ -171,5 +174,8 @@ def demo_load(
             report.credit = synth_demo(stdout=stdout, if_absent=True)
             # Two banks' loan products and their offers on the published financing needs.
             report.financing = demo_financing_load()
+            # Products of the demo firms, their input needs, the chain maps with gaps and targets, and
+            # the search index; skipped when demo products already exist.
+            report.catalog = demo_catalog_load(stdout=stdout)
     report.logins = _logins()
     return report

@@ -103,6 +103,8 @@ class Command(BaseCommand):
                         "granted": report.financing.granted,
                     }
                 )
+            if report.catalog is not None:
+                self.print_catalog(report.catalog)
         self.print_logins(report.logins)
 
     def print_projects(self, projects: ProjectsReport) -> None:
@@ -147,6 +149,29 @@ class Command(BaseCommand):
                     "runs": len(credit["runs"]),
                 }
             )
+
+    def print_catalog(self, catalog: dict) -> None:
+        if not catalog.get("loaded"):
+            self.stdout.write(_("Products: demo products already loaded, left as they are."))
+            return
+        self.stdout.write(
+            _(
+                "Products: %(products)s products of %(firms)s firms, %(needs)s supply needs; chains: "
+                "%(suggestions)s suggested mappings, %(confirmed)s confirmed, %(key)s key firms, %(targets)s "
+                "targets (%(leads)s turned into leads); %(indexed)s products indexed for search."
+            )
+            % {
+                "products": catalog["products"],
+                "firms": catalog["firms"],
+                "needs": catalog["needs"],
+                "suggestions": catalog["suggestions"],
+                "confirmed": catalog["confirmed"],
+                "key": catalog["key_firms"],
+                "targets": catalog["targets"],
+                "leads": catalog["leads"],
+                "indexed": catalog["indexed"],
+            }
+        )
 
     def print_logins(self, logins: list[DemoLogin]) -> None:
         if not logins:
