@@ -297,18 +297,23 @@ class TantivyBackend(SearchBackend):
         documents = searcher.num_docs if searcher is not None else 0
         limit = documents * COMMON_SHARE if documents >= COMMON_MIN_DOCUMENTS else None
         for kind, tokens in (("word", terms.word), ("bigram", terms.bigram), ("pinyin", terms.pinyin)):
-            if not tokens:
-                continue
-            for text_field in TEXT_FIELDS:
-                name = field_name(text_field, kind)
-                boost = FIELD_BOOSTS[text_field] * BOOSTS[kind]
-                for token in tokens:
-                    frequency = searcher.doc_freq(name, token) if limit is not None else 0
-                    if limit is not None and frequency == 0:
+            for token in tokens:
+                names = {text_field: field_name(text_field, kind) for text_field in TEXT_FIELDS}
+                frequencies = (
+                    {text_field: searcher.doc_freq(name, token) for text_field, name in names.items()}
+                    if limit is not None
+                    else {}
+                )
+                # A token is common when it is common in any field: then none of its clauses is required,
+                # or a product matching it only in that field would be dropped.
+                is_common = limit is not None and max(frequencies.values()) > limit
+                for text_field, name in names.items():
+                    if limit is not None and frequencies[text_field] == 0:
                         continue
+                    boost = FIELD_BOOSTS[text_field] * BOOSTS[kind]
                     term = tantivy.Query.term_query(self.schema, name, token, index_option="freq")
                     clause = (tantivy.Occur.Should, tantivy.Query.boost_query(term, boost))
-                    (common if limit is not None and frequency > limit else rare).append(clause)
+                    (common if is_common else rare).append(clause)
         if rare and common:
             return tantivy.Query.boolean_query(
                 [
