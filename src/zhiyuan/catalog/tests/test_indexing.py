@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.utils import translation
 
 from zhiyuan.catalog import indexing
 from zhiyuan.catalog.analysis import query_terms
@@ -241,7 +242,8 @@ def test_the_worker_rebuilds_a_missing_index(indexed, firm_a, settings):
     os.unlink(settings.ZHIYUAN_SEARCH_INDEX_DIR)
     product_create(actor=None, enterprise=firm_a, data={"name": "预制构件", "model_numbers": "PC-2"})
     out = io.StringIO()
-    call_command("catalog", "worker", "--once", stdout=out)
+    with translation.override("en"):
+        call_command("catalog", "worker", "--once", stdout=out)
     assert "rebuilt" in out.getvalue()
     assert len(found("PC-2")) == 1
 
