@@ -17,15 +17,17 @@ $(STAMP): pyproject.toml requirements-dev.lock
 
 venv: $(STAMP)
 
-# Debian packages the tests need: Chromium for the browser journeys, gettext for the catalogue check.
+# Debian packages the tests and the demo need: Chromium for the browser journeys, gettext for the
+# catalogue check, a CJK font for the monthly report's charts (matplotlib draws boxes without one).
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v msgfmt >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v msgfmt >/dev/null 2>&1 \
+	    || [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext fonts-noto-cjk >/dev/null; \
-	  else echo "Install chromium and gettext (apt-get install chromium gettext)"; fi; \
+	  else echo "Install chromium, gettext and a CJK font (apt-get install chromium gettext fonts-noto-cjk)"; fi; \
 	fi
 
-run: $(STAMP)
+run: $(STAMP) system-deps
 	$(BIN)/zhiyuan migrate --noinput
 	$(BIN)/zhiyuan demo --if-empty
 	$(BIN)/zhiyuan datalink keygen

@@ -2,7 +2,7 @@
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -48,10 +48,22 @@ class ApplicationFilter(django_filters.FilterSet):
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+    # The cockpit's figures link here: this year's accepted, forwarded and decided applications.
+    accepted_year = django_filters.NumberFilter(label=_("Accepted in year"), field_name="accepted_on__year")
+    forwarded_year = django_filters.NumberFilter(
+        label=_("Received by the city in year"), field_name="city_received_on__year"
+    )
+    decided_year = django_filters.NumberFilter(label=_("Decided in year"), field_name="decided_on__year")
+    decided_on_time = django_filters.BooleanFilter(
+        label=_("Decided within the time limit"), method="filter_decided_on_time"
+    )
 
     class Meta:
         model = Application
-        fields = ["q", "status", "item", "state", "received_after", "received_before"]
+        fields = [
+            "q", "status", "item", "state", "received_after", "received_before",
+            "accepted_year", "forwarded_year", "decided_year", "decided_on_time",
+        ]
         form = FilterForm
 
     def __init__(self, *args, **kwargs):
@@ -69,6 +81,10 @@ class ApplicationFilter(django_filters.FilterSet):
                 | Q(project_code__icontains=word)
             )
         return queryset
+
+    def filter_decided_on_time(self, queryset, name, value):
+        on_time = Q(decided_on__isnull=False, decided_on__lte=F("city_due"))
+        return queryset.filter(on_time) if value else queryset.filter(decided_on__isnull=False).exclude(on_time)
 
     def filter_state(self, queryset, name, value):
         today = timezone.localdate()

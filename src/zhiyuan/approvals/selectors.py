@@ -152,18 +152,20 @@ def application_next_step(application: Application, user: User) -> str:
 
 
 def window_counts(*, today: dt.date | None = None) -> dict[str, int]:
-    """The figures on top of the window's page (and for the cockpit)."""
+    """The figures on top of the window's page and on the cockpit: the open work now, and what was
+    accepted, forwarded (received by the city), decided and decided in time from 1 January to `today`."""
     today = today or timezone.localdate()
-    year_start = dt.date(today.year, 1, 1)
+    this_year = (dt.date(today.year, 1, 1), today)
     figures = Application.objects.aggregate(
         to_check=Count("pk", filter=Q(status=S.SUBMITTED)),
         overdue_window=Count("pk", filter=Q(status=S.SUBMITTED, accept_due__lt=today)),
         with_city=Count("pk", filter=Q(status__in=WITH_THE_CITY)),
         overdue_city=Count("pk", filter=Q(status__in=[S.CITY_RECEIVED, S.IN_REVIEW], city_due__lt=today)),
         to_collect=Count("pk", filter=Q(status__in=[S.GRANTED, S.DENIED])),
-        accepted_this_year=Count("pk", filter=Q(accepted_on__gte=year_start)),
-        decided_this_year=Count("pk", filter=Q(decided_on__gte=year_start)),
-        decided_on_time=Count("pk", filter=Q(decided_on__gte=year_start, decided_on__lte=F("city_due"))),
+        accepted_this_year=Count("pk", filter=Q(accepted_on__range=this_year)),
+        forwarded_this_year=Count("pk", filter=Q(city_received_on__range=this_year)),
+        decided_this_year=Count("pk", filter=Q(decided_on__range=this_year)),
+        decided_on_time=Count("pk", filter=Q(decided_on__range=this_year, decided_on__lte=F("city_due"))),
     )
     return figures
 

@@ -25,7 +25,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from zhiyuan.accounts.models import Role, User
@@ -33,8 +33,8 @@ from zhiyuan.catalog.analysis import bigram_tokens, normalize, word_tokens
 from zhiyuan.catalog.models import Product
 from zhiyuan.chains.models import IndustryChain, MappingStatus, Node, NodeFirm, Target, TargetStatus
 from zhiyuan.core.errors import ConflictError, PermissionDeniedError, ValidationFailed
+from zhiyuan.core.excel import read_header_table
 from zhiyuan.core.services import audit_record, audit_record_many
-from zhiyuan.enterprises.imports import check_workbook, read_upload
 from zhiyuan.enterprises.models import Chain, Enterprise
 from zhiyuan.enterprises.models import Status as EnterpriseStatus
 from zhiyuan.investments.models import Project
@@ -562,7 +562,6 @@ HEADER_FIELD = {
     REASON_HEADER: "reason",
     CONTACT_HEADER: "contact",
 }
-HEADER_SEARCH_ROWS = 10
 MAX_IMPORT_ROWS = 5000
 # Between a segment and a node in the 环节/节点 column (硬质合金/数控刀具, 硬质合金 · 数控刀具 …).
 NODE_SEPARATORS = ["/", "／", "·", "-", "—", ">", "→", "－", "|", ":", "："]
@@ -636,62 +635,14 @@ def _cell_text(value: Any) -> str:
 
 def _read_sheet(file) -> tuple[dict[str, int], list[tuple[int, list[Any]]]]:
     """({header: column}, [(Excel row, cells)]) of the first sheet; ValidationFailed on `file`."""
-    content = read_upload(file)
-    check_workbook(content)
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of errors on a damaged workbook
-        raise ValidationFailed(
-            _("The workbook is damaged and could not be read. Save it again in Excel."), field="file"
-        ) from None
-    try:
-        sheet = workbook.active
-        if sheet is None:
-            raise ValidationFailed(_("The workbook has no sheet."), field="file")
-        rows = sheet.iter_rows(values_only=True)
-        columns: dict[str, int] = {}
-        header_row = 0
-        for number, cells in enumerate(rows, start=1):
-            found: dict[str, int] = {}
-            for index, cell in enumerate(cells):
-                header = _HEADER_LOOKUP.get(_key(cell)) if cell is not None else None
-                if header and header not in found:
-                    found[header] = index
-            if NAME_HEADER in found:
-                columns, header_row = found, number
-                break
-            if number >= HEADER_SEARCH_ROWS:
-                break
-        if not columns:
-            raise ValidationFailed(
-                _("No header row with “%(name)s” was found in the first %(count)d rows of the first sheet.")
-                % {"name": NAME_HEADER, "count": HEADER_SEARCH_ROWS},
-                field="file",
-            )
-        missing = [header for header in REQUIRED_HEADERS if header not in columns]
-        if missing:
-            raise ValidationFailed(
-                _("Columns missing from the header row (row %(row)d): %(columns)s.")
-                % {"row": header_row, "columns": "、".join(missing)},
-                field="file",
-            )
-        body = []
-        for number, cells in enumerate(rows, start=header_row + 1):
-            values = list(cells)
-            if all(_cell_text(value) == "" for value in values):
-                continue
-            body.append((number, values))
-            if len(body) > MAX_IMPORT_ROWS:
-                raise ValidationFailed(
-                    _("The sheet has more than %(count)d rows; split it into smaller files.")
-                    % {"count": MAX_IMPORT_ROWS},
-                    field="file",
-                )
-        if not body:
-            raise ValidationFailed(_("The sheet has headers but no rows to import."), field="file")
-        return columns, body
-    finally:
-        workbook.close()
+    table = read_header_table(
+        file,
+        canonical=lambda cell: _HEADER_LOOKUP.get(_key(cell)),
+        key_header=NAME_HEADER,
+        required=REQUIRED_HEADERS,
+        max_rows=MAX_IMPORT_ROWS,
+    )
+    return table.columns, table.body
 
 
 class _NodeLookup:

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "zhiyuan.credit",
     "zhiyuan.catalog",
     "zhiyuan.chains",
+    "zhiyuan.indicators",
     "zhiyuan.demo",
     # Listed after the zhiyuan apps: django-import-export's own `import`/`export` commands (which would
     # bypass the registry's validation and audit) must not shadow `zhiyuan import enterprises`.
@@ -244,6 +245,14 @@ ZHIYUAN_CREDIT_CONSENT_MAX_DAYS = env_int("ZHIYUAN_CREDIT_CONSENT_MAX_DAYS", 366
 # shared disk; postgres: PostgreSQL full text, for several web nodes) and where the Tantivy index lives.
 ZHIYUAN_SEARCH_BACKEND = env_str("ZHIYUAN_SEARCH_BACKEND", "tantivy")
 ZHIYUAN_SEARCH_INDEX_DIR = Path(env_str("ZHIYUAN_SEARCH_INDEX_DIR", str(DATA_DIR / "search-index")))
+
+# Indicators (经济指标): an indicator is "slightly behind" (amber) while its share of the annual target
+# lags the share of the year elapsed by at most this many percentage points (for levels: the value
+# misses the target by at most this many per cent; for growth targets: by a fifth of it, in points).
+ZHIYUAN_INDICATOR_WATCH_POINTS = env_int("ZHIYUAN_INDICATOR_WATCH_POINTS", 5)
+# The monthly report's charts need a font with Chinese glyphs; a path to a .ttf/.otf/.ttc file here
+# overrides the search among installed fonts (Noto Sans/Serif CJK, Source Han, WenQuanYi …).
+ZHIYUAN_REPORT_FONT = env_str("ZHIYUAN_REPORT_FONT", "")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ZHIYUAN_UPLOAD_MAX_MEMORY", 5 * 1024 * 1024)
 

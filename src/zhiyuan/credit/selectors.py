@@ -547,18 +547,28 @@ def matches_for_bank(user: User) -> list[Match]:
     return result
 
 
-def financing_facilitated(*, year: int | None = None) -> dict[str, Any]:
-    """Loans granted through the platform: count and amount (10k yuan), optionally in one year."""
+def financing_facilitated(*, year: int | None = None, until: dt.date | None = None) -> dict[str, Any]:
+    """Loans granted through the platform: count and amount (10k yuan), optionally in one year and
+    up to a day (the cockpit and the monthly report count as of a day)."""
     queryset = FinancingOffer.objects.filter(status=OfferStatus.GRANTED)
     if year:
         queryset = queryset.filter(granted_on__year=year)
+    if until:
+        queryset = queryset.filter(granted_on__lte=until)
     totals = queryset.aggregate(count=Count("pk"), amount=Sum("granted_amount"))
     return {"count": totals["count"], "amount": totals["amount"] or Decimal("0")}
 
 
-def average_grade() -> str | None:
-    """The grade at the mean grade rank of the latest finished run (for the dashboard)."""
-    distribution = grade_distribution()
+def average_grade(*, as_of: dt.date | None = None) -> str | None:
+    """The grade at the mean grade rank of the latest finished run (as of a day, if given)."""
+    run = None
+    if as_of is not None:
+        run = (
+            ScoringRun.objects.filter(finished_at__isnull=False, as_of__lte=as_of).order_by("-as_of", "-id").first()
+        )
+        if run is None:
+            return None
+    distribution = grade_distribution(run)
     total = sum(count for _grade, count in distribution)
     if not total:
         return None

@@ -23,8 +23,6 @@ Dataset — and this service does the rest in bulk:
 """
 
 import gc
-import io
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -33,10 +31,8 @@ from itertools import islice
 from typing import Any, NamedTuple
 
 import tablib
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export.formats.base_formats import XLSX
@@ -44,6 +40,7 @@ from import_export.formats.base_formats import XLSX
 from zhiyuan.accounts.models import User
 from zhiyuan.accounts.permissions import can_import_registry
 from zhiyuan.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailed
+from zhiyuan.core.excel import check_workbook, file_error, read_upload
 from zhiyuan.core.services import audit_record_many, diff, snapshot
 from zhiyuan.enterprises.models import Enterprise, ImportBatch
 from zhiyuan.enterprises.resources import (
@@ -67,8 +64,6 @@ IMPORT_ACTION = "enterprises.enterprise.imported"
 PREVIEW_ROWS = 20
 WRITE_BATCH = 2000
 LOOKUP_CHUNK = 500
-# Uncompressed size allowed per byte of upload: real sheets compress 5–15x; a zip bomb far more.
-MAX_EXPANSION = 100
 SCALAR_AUDITED = [name for name in AUDITED_FIELDS if name != "tags"]
 # Stands for "a firm not registered yet" when asking the registry's validation about a new row.
 _NEW_FIRM = Enterprise()
@@ -132,42 +127,7 @@ class Sheet:
 
 
 def _file_error(message: str) -> ValidationFailed:
-    return ValidationFailed(message, field="file")
-
-
-def read_upload(file) -> bytes:
-    """The bytes of an uploaded file, refusing it when larger than ZHIYUAN_IMPORT_MAX_BYTES."""
-    limit = settings.ZHIYUAN_IMPORT_MAX_BYTES
-    size = getattr(file, "size", None)
-    if size is None or size <= limit:
-        if hasattr(file, "seek"):
-            file.seek(0)
-        content = file.read(limit + 1)
-        size = len(content)
-    if size > limit:
-        raise _file_error(
-            _("The file is %(size)s; the largest spreadsheet accepted is %(limit)s. Split it into smaller files.")
-            % {"size": filesizeformat(size), "limit": filesizeformat(limit)}
-        )
-    return content
-
-
-def check_workbook(content: bytes) -> None:
-    """Refuse anything that is not an .xlsx workbook (a .xls, a CSV, a renamed file, a zip bomb)."""
-    not_xlsx = _file_error(
-        _("This file is not an Excel .xlsx workbook. Save the sheet as “Excel Workbook (*.xlsx)” and upload it again.")
-    )
-    if not zipfile.is_zipfile(io.BytesIO(content)):
-        raise not_xlsx
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError):
-        raise not_xlsx from None
-    if not any(entry.filename == "xl/workbook.xml" for entry in entries):
-        raise not_xlsx
-    if sum(entry.file_size for entry in entries) > MAX_EXPANSION * max(len(content), 1024 * 1024):
-        raise _file_error(_("This workbook expands to an implausible size and was not opened."))
+    return file_error(message)
 
 
 def read_dataset(content: bytes) -> tablib.Dataset:

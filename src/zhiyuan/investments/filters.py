@@ -9,6 +9,7 @@ from zhiyuan.accounts.models import Organisation, OrganisationKind
 from zhiyuan.core.filters import OrderingFilter
 from zhiyuan.core.forms import BootstrapFormMixin
 from zhiyuan.enterprises.models import Chain
+from zhiyuan.investments import selectors
 from zhiyuan.investments.models import Pool, Project, Stage, Status
 
 
@@ -36,6 +37,9 @@ class ProjectFilter(django_filters.FilterSet):
     min_total_investment = django_filters.NumberFilter(
         label=_("Total investment at least (10k yuan)"), field_name="total_investment", lookup_expr="gte"
     )
+    # The cockpit's and the dashboard's behind-plan count links here: the year's active key projects
+    # behind plan, by the one definition in selectors.behind_plan.
+    behind_plan = django_filters.NumberFilter(label=_("Key project behind plan in year"), method="filter_behind_plan")
     exclude_withdrawn = django_filters.BooleanFilter(
         label=_("Hide withdrawn projects"), method="filter_exclude_withdrawn"
     )
@@ -59,6 +63,13 @@ class ProjectFilter(django_filters.FilterSet):
         model = Project
         fields = ["q", "pool", "stage", "status", "chain", "key_year", "responsible_unit"]
         form = FilterForm
+
+    def filter_behind_plan(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if user is None or not 2000 <= value <= 2100:
+            return queryset.none()
+        behind = [listing.project_id for listing, _progress in selectors.behind_plan(int(value), user=user)]
+        return queryset.filter(pk__in=behind)
 
     def filter_exclude_withdrawn(self, queryset, name, value):
         return queryset.exclude(status=Status.WITHDRAWN) if value else queryset

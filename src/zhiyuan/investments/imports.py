@@ -35,15 +35,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from zhiyuan.accounts.models import Organisation, OrganisationKind, Role, User
 from zhiyuan.accounts.permissions import is_district_staff
 from zhiyuan.core.errors import ConflictError, PermissionDeniedError, ValidationFailed
+from zhiyuan.core.excel import read_header_table
 from zhiyuan.core.services import audit_record_many, snapshot
-from zhiyuan.enterprises.imports import check_workbook, read_upload
 from zhiyuan.enterprises.models import Chain, Enterprise
 from zhiyuan.enterprises.resources import AmountWidget, CellError, ChoiceWidget, DateCellWidget
 from zhiyuan.enterprises.services import normalize_uscc, uscc_error
@@ -113,7 +113,6 @@ REPORT_HEADERS = [
 REPORT_WIDTHS = [6, 36, 30, 14, 12, 14, 10, 14, 48, 12, 20]
 
 IMPORT_ROLES = services.EDIT_ROLES
-HEADER_SEARCH_ROWS = 10
 MAX_ROWS = 5000
 KNOWN_NAMES_SHOWN = 5
 MONTH_FORMATS = ("%Y年%m月", "%Y-%m", "%Y/%m", "%Y.%m")
@@ -214,61 +213,10 @@ def read_table(source: bytes | BinaryIO) -> tuple[dict[str, int], list[tuple[int
     Raises ValidationFailed on the `file` field when the file is too big, is not an .xlsx workbook,
     or lacks required columns.
     """
-    content = read_upload(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
-    check_workbook(content)
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds of errors on a damaged workbook
-        raise ValidationFailed(
-            _("The workbook is damaged and could not be read. Save it again in Excel."), field="file"
-        ) from None
-    try:
-        sheet = workbook.active
-        if sheet is None:
-            raise ValidationFailed(_("The workbook has no sheet."), field="file")
-        rows = sheet.iter_rows(values_only=True)
-        columns: dict[str, int] = {}
-        header_row = 0
-        for number, cells in enumerate(rows, start=1):
-            found = {}
-            for index, cell in enumerate(cells):
-                header = _canonical_header(cell) if cell is not None else None
-                if header and header not in found:
-                    found[header] = index
-            if NAME in found:
-                columns, header_row = found, number
-                break
-            if number >= HEADER_SEARCH_ROWS:
-                break
-        if not columns:
-            raise ValidationFailed(
-                _("No header row with “%(name)s” was found in the first %(count)d rows of the first sheet.")
-                % {"name": NAME, "count": HEADER_SEARCH_ROWS},
-                field="file",
-            )
-        missing = [h for h in REQUIRED_HEADERS if h not in columns]
-        if missing:
-            raise ValidationFailed(
-                _("Columns missing from the header row (row %(row)d): %(columns)s.")
-                % {"row": header_row, "columns": "、".join(missing)},
-                field="file",
-            )
-        body = []
-        for number, cells in enumerate(rows, start=header_row + 1):
-            values = list(cells)
-            if all(_blank(v) for v in values):
-                continue
-            body.append((number, values))
-            if len(body) > MAX_ROWS:
-                raise ValidationFailed(
-                    _("The sheet has more than %(count)d rows; split it into smaller files.") % {"count": MAX_ROWS},
-                    field="file",
-                )
-        if not body:
-            raise ValidationFailed(_("The sheet has headers but no rows to import."), field="file")
-        return columns, body
-    finally:
-        workbook.close()
+    table = read_header_table(
+        source, canonical=_canonical_header, key_header=NAME, required=REQUIRED_HEADERS, max_rows=MAX_ROWS
+    )
+    return table.columns, table.body
 
 
 def _blank(value: Any) -> bool:

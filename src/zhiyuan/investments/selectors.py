@@ -201,17 +201,18 @@ def dashboard(*, user: User, year: int, today: dt.date | None = None) -> dict:
     money = Coalesce(Sum("total_investment"), ZERO)
     by_pool = {row["pool"]: row for row in projects.values("pool").annotate(n=Count("id"), investment=money)}
     by_stage = {row["stage"]: row for row in projects.values("stage").annotate(n=Count("id"), investment=money)}
-    signed = projects.filter(contract_date__year=year).aggregate(
+    # This year's figures count up to `today` (the cockpit and the monthly report ask as of a day).
+    signed = projects.filter(contract_date__year=year, contract_date__lte=today).aggregate(
         n=Count("id"), investment=money, big=Count("id", filter=Q(total_investment__gte=FIVE_HUNDRED_MILLION))
     )
     year_figures = {
         "signed": signed,
-        "started": projects.filter(actual_start__year=year).count(),
-        "completed": projects.filter(actual_completion__year=year).count(),
-        "in_production": projects.filter(production_date__year=year).count(),
+        "started": projects.filter(actual_start__year=year, actual_start__lte=today).count(),
+        "completed": projects.filter(actual_completion__year=year, actual_completion__lte=today).count(),
+        "in_production": projects.filter(production_date__year=year, production_date__lte=today).count(),
     }
     target = LandTarget.objects.filter(year=year).first()
-    land = LandProgress.objects.filter(month__year=year).aggregate(
+    land = LandProgress.objects.filter(month__year=year, month__lte=today).aggregate(
         land=Coalesce(Sum("collective_land_mu"), ZERO), housing=Coalesce(Sum("state_housing_m2"), ZERO)
     )
     key = key_projects(year, user=user, today=today)

@@ -243,7 +243,8 @@ def _submit(request, project, form, call, *, tab: str, bound: str, message):
 def project_list(request):
     _viewer(request.user)
     year, today = _this_year(), timezone.localdate()
-    filterset = ProjectFilter(request.GET or None, queryset=selectors.projects_visible_to(request.user))
+    visible = selectors.projects_visible_to(request.user)
+    filterset = ProjectFilter(request.GET or None, queryset=visible, request=request)
     table = ProjectTable(selectors.project_list_rows(filterset.qs, year=year, today=today), year=year, today=today)
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     context = {
