@@ -305,15 +305,15 @@ def project_panel(*, user: User, as_of: dt.date) -> dict[str, Any]:
         ],
         "pool_investment": [(str(pool.label), investment) for pool, _n, investment in d["pools"]],
         "figures": [
-            Figure("signed", _("Signed"), figures_["signed"]["n"], _("projects"),
+            Figure("signed", _("Projects signed"), figures_["signed"]["n"], _("projects"),
                    _url("investments:list", contract_year=year, **live)),
             Figure("signed_investment", _("Investment signed"), figures_["signed"]["investment"], _("10k yuan"),
                    _url("investments:list", contract_year=year, **live)),
-            Figure("started", _("Started"), figures_["started"], _("projects"),
+            Figure("started", _("Projects started"), figures_["started"], _("projects"),
                    _url("investments:list", start_year=year, **live)),
-            Figure("completed", _("Completed"), figures_["completed"], _("projects"),
+            Figure("completed", _("Projects completed"), figures_["completed"], _("projects"),
                    _url("investments:list", completion_year=year, **live)),
-            Figure("in_production", _("In production"), figures_["in_production"], _("projects"),
+            Figure("in_production", _("Projects in production"), figures_["in_production"], _("projects"),
                    _url("investments:list", production_year=year, **live)),
             Figure("key", _("Key projects"), d["key_count"], _("projects"), _url("investments:list", key_year=year)),
             Figure("key_done", _("Key projects' investment completed"), d["key_done"], _("10k yuan"),
@@ -334,11 +334,11 @@ def approval_panel(*, as_of: dt.date) -> dict[str, Any]:
     c = approvals.window_counts(today=as_of)
     return {
         "figures": [
-            Figure("accepted", _("Accepted"), c["accepted_this_year"], _("applications"),
+            Figure("accepted", _("Applications accepted"), c["accepted_this_year"], _("applications"),
                    _url("approvals:list", accepted_year=year)),
             Figure("forwarded", _("Received by the city"), c["forwarded_this_year"], _("applications"),
                    _url("approvals:list", forwarded_year=year)),
-            Figure("decided", _("Decided"), c["decided_this_year"], _("applications"),
+            Figure("decided", _("Applications decided"), c["decided_this_year"], _("applications"),
                    _url("approvals:list", decided_year=year)),
             Figure("on_time_rate", _("Decided in time"), _rate(c["decided_on_time"], c["decided_this_year"]), "%",
                    _url("approvals:list", decided_year=year, decided_on_time="true")),
@@ -409,7 +409,7 @@ def chain_panel() -> dict[str, Any]:
         "chains": rows,
         "figures": [
             Figure("gaps", _("Chain gaps"), sum(row["gaps"] for row in rows), _("nodes"), reverse("chains:gaps")),
-            Figure("targets", _("Targets"), total.targets, _("firms"), reverse("chains:gaps")),
+            Figure("targets", _("Chain targets"), total.targets, _("firms"), reverse("chains:gaps")),
             Figure("leads", _("Targets turned into leads"), total.leads, _("firms"), reverse("chains:gaps")),
             Figure("signed", _("Targets signed"), total.signed, _("firms"), reverse("chains:gaps")),
         ],
