@@ -33,6 +33,16 @@ def growth(value: Decimal | None, prior: Decimal | None) -> Decimal | None:
     return (Decimal(value) / Decimal(prior) - 1) * HUNDRED
 
 
+def change(value: Decimal | None, prior: Decimal | None, *, in_points: bool) -> Decimal | None:
+    """同比 for an indicator: growth in per cent, or for a rate (unemployment 4.15% against 4.08%) the
+    change in percentage points (+0.07), as the statistics bureau writes it."""
+    if not in_points:
+        return growth(value, prior)
+    if value is None or prior is None:
+        return None
+    return Decimal(value) - Decimal(prior)
+
+
 def choose_growth(
     *, computed: Decimal | None, published: Decimal | None, prefer_published: bool
 ) -> tuple[Decimal | None, str | None]:

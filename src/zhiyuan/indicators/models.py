@@ -74,6 +74,11 @@ class Indicator(models.Model):
     def periods_per_year(self) -> int:
         return PERIODS_PER_YEAR[PeriodType(self.period_type)]
 
+    @property
+    def is_rate(self) -> bool:
+        """A level measured in per cent (a rate): its 同比 is a change in percentage points."""
+        return not self.cumulative and self.unit.strip() in ("%", "‰", "％")
+
     def alias_list(self) -> list[str]:
         return [line.strip() for line in self.aliases.splitlines() if line.strip()]
 

@@ -141,7 +141,7 @@ def _card(
     value = values.get(indicator, year, period)
     prior_row = values.get(indicator, year - 1, period)
     prior = prior_row.value if prior_row else None
-    computed = figures.growth(value.value, prior) if value else None
+    computed = figures.change(value.value, prior, in_points=indicator.is_rate) if value else None
     shown, basis = figures.choose_growth(
         computed=computed,
         published=value.source_growth if value else None,
@@ -226,7 +226,7 @@ def series(indicator: Indicator, *, years: range) -> dict[int, list[Point]]:
         for value in (v for v in values.by_indicator[indicator.pk] if v.year == year):
             prior = values.get(indicator, year - 1, value.period)
             shown, _basis = figures.choose_growth(
-                computed=figures.growth(value.value, prior.value if prior else None),
+                computed=figures.change(value.value, prior.value if prior else None, in_points=indicator.is_rate),
                 published=value.source_growth,
                 prefer_published=indicator.growth_from_source,
             )

@@ -43,6 +43,8 @@ INDICATOR_FIELDS = [
 ]
 VALUE_FIELDS = ["value", "period_value", "source_growth", "source", "note"]
 TARGET_FIELDS = ["value", "growth", "note"]
+# Words that are pages or API actions under /indicators/ and /api/indicators/, so never codes.
+RESERVED_CODES = frozenset({"new", "import", "targets", "report", "cockpit", "values"})
 
 
 def _require_editor(actor: User | None) -> None:
@@ -88,13 +90,23 @@ def parse_number(raw: Any, *, label: str, field_name: str, percent: bool = False
     return number
 
 
+def _whole(raw: Any, *, field_name: str) -> int:
+    """A whole number from a form, the API or a cell (12, "12", 12.0); anything else names the field."""
+    if isinstance(raw, bool):
+        raw = None
+    try:
+        number = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite() or number != number.to_integral_value():
+        raise ValidationFailed(_("This must be a whole number."), field=field_name)
+    return int(number)
+
+
 def check_period(indicator: Indicator, year: Any, period: Any, *, today: dt.date) -> tuple[int, int]:
     """(year, period) as integers after checking that the indicator has such a period and that it
     has ended by `today`; ValidationFailed naming `year` or `period` otherwise."""
-    try:
-        year, period = int(year), int(period)
-    except (TypeError, ValueError):
-        raise ValidationFailed(_("The year and the period must be whole numbers."), field="period") from None
+    year, period = _whole(year, field_name="year"), _whole(period, field_name="period")
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValidationFailed(
             _("The year must be between %(first)d and %(last)d.") % {"first": FIRST_YEAR, "last": LAST_YEAR},
@@ -107,7 +119,7 @@ def check_period(indicator: Indicator, year: Any, period: Any, *, today: dt.date
             % {"indicator": indicator.name, "kind": indicator.get_period_type_display(), "count": periods},
             field="period",
         )
-    if period_end(indicator.period_type, year, period) > today:
+    if period_end(indicator.period_type, year, period) >= today:
         raise ValidationFailed(
             _("This period has not ended yet (it ends on %(date)s); its figures cannot be known.")
             % {"date": period_end(indicator.period_type, year, period).isoformat()},
@@ -134,6 +146,8 @@ def _clean_indicator(data: dict[str, Any], *, instance: Indicator | None) -> dic
                 errors[name] = [_("This field is required.")]
     if cleaned.get("code") and not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", cleaned["code"]):
         errors["code"] = [_("Use lower-case letters, digits, - and _ (at most 40).")]
+    elif cleaned.get("code") in RESERVED_CODES:
+        errors["code"] = [_("“%(code)s” names a page of its own; choose another code.") % {"code": cleaned["code"]}]
     if "period_type" in cleaned and cleaned["period_type"] not in PeriodType.values:
         errors["period_type"] = [_("Choose monthly, quarterly or yearly.")]
     if "group" in cleaned and cleaned["group"] not in Group.values:
@@ -250,6 +264,7 @@ def value_record(
             setattr(row, name, value)
         row.entered_by = _creator(actor)
         row.save()
+        row.refresh_from_db()  # the stored figures (4 decimal places), as `before` was read
         changes = diff(before, snapshot(row, VALUE_FIELDS))
         if changes:
             action = "indicators.value.updated" if before else "indicators.value.recorded"
@@ -262,7 +277,7 @@ def value_delete(*, actor: User | None, value: IndicatorValue) -> None:
     _require_editor(actor)
     with transaction.atomic():
         audit_record(actor=actor, action="indicators.value.deleted", obj=value,
-                     changes=diff(snapshot(value, VALUE_FIELDS), {}))
+                     changes={name: [old, None] for name, old in snapshot(value, VALUE_FIELDS).items()})
         value.delete()
 
 
@@ -310,6 +325,7 @@ def target_set(
             setattr(target, name, value)
         target.set_by = _creator(actor)
         target.save()
+        target.refresh_from_db()  # the stored figures, as `before` was read
         changes = diff(before, snapshot(target, TARGET_FIELDS))
         if changes:
             audit_record(actor=actor, action="indicators.target.set", obj=target, changes=changes)
@@ -321,7 +337,7 @@ def target_delete(*, actor: User | None, target: Target) -> None:
     _require_editor(actor)
     with transaction.atomic():
         audit_record(actor=actor, action="indicators.target.deleted", obj=target,
-                     changes=diff(snapshot(target, TARGET_FIELDS), {}))
+                     changes={name: [old, None] for name, old in snapshot(target, TARGET_FIELDS).items()})
         target.delete()
 
 
@@ -573,7 +589,7 @@ def values_import(
         raise ValidationFailed(_("The year and the month must be whole numbers."), field="month") from None
     if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         raise ValidationFailed(_("There is no such month."), field="month")
-    if period_end(PeriodType.MONTH, year, month) > today:
+    if period_end(PeriodType.MONTH, year, month) >= today:
         raise ValidationFailed(
             _("%(year)d-%(month)02d has not ended yet; its figures cannot be known.") % {"year": year, "month": month},
             field="month",
