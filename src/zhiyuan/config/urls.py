@@ -9,6 +9,8 @@ from zhiyuan.chains import api as chains_api
 from zhiyuan.credit import api as credit_api
 from zhiyuan.datalink.inbound import inbound
 from zhiyuan.enterprises.api import EnterpriseViewSet
+from zhiyuan.indicators import api as indicators_api
+from zhiyuan.indicators import views as indicator_views
 from zhiyuan.investments.api import ProjectViewSet
 from zhiyuan.servicedesk.api import ServiceRequestViewSet, VisitViewSet
 
@@ -34,6 +36,8 @@ router.register("chains/targets", chains_api.TargetViewSet, basename="chain-targ
 router.register("chains", chains_api.ChainViewSet, basename="chain")
 router.register("catalog/products", catalog_api.ProductViewSet, basename="catalog-product")
 router.register("catalog/suppliers", catalog_api.SupplierViewSet, basename="catalog-supplier")
+router.register("indicators", indicators_api.IndicatorViewSet, basename="indicator")
+router.register("cockpit", indicators_api.CockpitViewSet, basename="cockpit")
 
 urlpatterns = [
     path("", include("zhiyuan.core.urls")),
@@ -46,6 +50,8 @@ urlpatterns = [
     path("credit/", include("zhiyuan.credit.urls")),
     path("chains/", include("zhiyuan.chains.urls")),
     path("catalog/", include("zhiyuan.catalog.urls")),
+    path("indicators/", include("zhiyuan.indicators.urls")),
+    path("cockpit/", indicator_views.cockpit, name="cockpit"),
     # The city's machine endpoint (signed messages; no session): see zhiyuan.datalink.protocol.
     path("datalink/inbound/", inbound, name="datalink-inbound"),
     path("datalink/", include("zhiyuan.datalink.urls")),

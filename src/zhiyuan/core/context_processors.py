@@ -21,14 +21,20 @@ def navigation(request) -> dict:
         unread = unread_notification_count(user)
         if can_use_admin(user):
             warning = calendar_warning(timezone.localdate())
+        cockpit = {"label": _("Cockpit"), "url": reverse("cockpit"), "key": "cockpit"}
+        if is_district_staff(user) and user.role == Role.LEADER:
+            items.append(cockpit)
         items.append({"label": _("Home"), "url": reverse("core:home"), "key": "home"})
         if is_district_staff(user):
+            if user.role != Role.LEADER:
+                items.append(cockpit)
             items.append({"label": _("Enterprises"), "url": reverse("enterprises:list"), "key": "enterprises"})
             items.append({"label": _("Projects"), "url": reverse("investments:list"), "key": "investments"})
             items.append({"label": _("Service desk"), "url": reverse("servicedesk:index"), "key": "servicedesk"})
             items.append({"label": _("Approvals"), "url": reverse("approvals:index"), "key": "approvals"})
             items.append({"label": _("Credit"), "url": reverse("credit:index"), "key": "credit"})
             items.append({"label": _("Industry chains"), "url": reverse("chains:index"), "key": "chains"})
+            items.append({"label": _("Indicators"), "url": reverse("indicators:list"), "key": "indicators"})
         elif user.role == Role.ENTERPRISE and user.enterprise_id:
             items.append(
                 {

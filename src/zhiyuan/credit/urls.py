@@ -25,6 +25,7 @@ urlpatterns = [
     path("products/new/", views.product_create, name="product_create"),
     path("products/<int:pk>/edit/", views.product_edit, name="product_edit"),
     path("overview/", views.overview, name="overview"),
+    path("granted/", views.granted, name="granted"),
     path("search/", views.search, name="search"),
     path("objections/", views.objections, name="objections"),
     path("objections/<int:pk>/", views.objection_detail, name="objection_detail"),

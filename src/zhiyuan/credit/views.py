@@ -647,6 +647,22 @@ def overview(request):
 
 @login_required
 @require_GET
+def granted(request):
+    """The loans granted through the platform (the cockpit's financing figures link here), by year."""
+    _staff(request.user)
+    raw = request.GET.get("year", "").strip()
+    year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else None
+    context = {
+        "offers": selectors.granted_offers(year=year),
+        "totals": selectors.financing_facilitated(year=year),
+        "year": year,
+        "years": range(_today().year, _today().year - 5, -1),
+    }
+    return render(request, "credit/granted.html", context)
+
+
+@login_required
+@require_GET
 def search(request):
     """Find a firm to open its report (HTMX: the results only). An exact USCC opens the report."""
     _staff(request.user)
