@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/datalink_drill.py
 	$(BIN)/python bench/datalink_drill.py --postgres
 	$(BIN)/python bench/credit.py
+	$(BIN)/python bench/cockpit.py
 
 clean:
 	rm -rf $(VENV) var

@@ -23,8 +23,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from zhiyuan.accounts.models import Role, User
 from zhiyuan.core.errors import DomainError, NotFoundError, ValidationFailed
@@ -615,7 +615,9 @@ def _summary(rows: list[IndicatorRow], cockpit: dict[str, Any], projects: list[P
         )
     if not sentences:
         return _("No figures have been reported for %(year)d-%(month)02d.") % {"year": as_of.year, "month": as_of.month}
-    return pgettext("report summary: between sentences", " ").join(sentences)
+    # Chinese runs sentences on after their 。; languages written with spaces put one between them.
+    separator = "" if (get_language() or "").startswith("zh") else " "
+    return separator.join(sentences)
 
 
 # -- the charts ----------------------------------------------------------------------------------------

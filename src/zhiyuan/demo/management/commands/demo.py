@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from zhiyuan.core.errors import DomainError
 from zhiyuan.demo.data import DEFAULT_GENERATED_COUNT, DEMO_PASSWORD
+from zhiyuan.demo.indicators import demo_indicators_load
 from zhiyuan.demo.projects import ProjectsReport
 from zhiyuan.demo.selectors import DemoLogin
 from zhiyuan.demo.services import demo_load
@@ -67,6 +68,9 @@ class Command(BaseCommand):
                 projects=not no_projects,
                 stdout=self.stdout if options["verbosity"] else None,
             )
+            if report.loaded and not no_projects:
+                # Economic indicators with three years of figures and their targets (demo/indicators.py).
+                demo_indicators_load(stdout=self.stdout if options["verbosity"] else None)
         except DomainError as error:
             details = "; ".join(
                 f"{name}: {' '.join(str(m) for m in messages)}" for name, messages in error.fields.items()
