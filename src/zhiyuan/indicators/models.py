@@ -22,7 +22,7 @@ PERIODS_PER_YEAR = {PeriodType.MONTH: 12, PeriodType.QUARTER: 4, PeriodType.YEAR
 
 class Group(models.TextChoices):
     ECONOMY = "economy", _("Overall economy")
-    INDUSTRY = "industry", _("Industry")
+    INDUSTRY = "industry", _("Industrial economy")
     INVESTMENT = "investment", _("Investment")
     CONSUMPTION = "consumption", _("Consumption")
     FISCAL = "fiscal", _("Public finance")

@@ -127,7 +127,7 @@ def cockpit(request):
         "project_figures": {figure.key: _figure_view(figure) for figure in data["projects"]["figures"]},
         "base_template": "indicators/wall_base.html" if wall else "base.html",
         "pools": [
-            (_figure_view(figure), investment)
+            (_figure_view(figure), _money(investment))
             for figure, (_label, investment) in zip(
                 data["projects"]["pools"], data["projects"]["pool_investment"], strict=True
             )
@@ -137,6 +137,11 @@ def cockpit(request):
              "elapsed_pct": _percent(progress.elapsed)}
             for listing, progress in data["projects"]["behind"]
         ],
+        "key_money": {
+            "done": _money(data["projects"]["key_done"], scale_from=key_plan)[0],
+            "plan": _money(key_plan)[0],
+            "unit": _money(key_plan)[1],
+        },
         "key_pct": _percent(key_share),
         "key_bar": _bar(key_share),
         "elapsed_pct": _percent(data["elapsed"]),
@@ -175,11 +180,25 @@ def _number(value, decimals: int) -> str:
     return floatformat(value, f"{decimals}g")
 
 
+TEN_THOUSAND = Decimal(10000)
+
+
+def _money(value: Decimal | int | None, *, scale_from: Decimal | int | None = None) -> tuple[str, str]:
+    """An amount kept in 万元 as shown: in 亿元 with two decimals from 1亿元 up (judged on `scale_from`
+    when given, so a figure and its total share a unit), in 万元 below."""
+    value = Decimal(value or 0)
+    if abs(Decimal(scale_from if scale_from is not None else value)) >= TEN_THOUSAND:
+        return _number(value / TEN_THOUSAND, 2), _("100 million yuan")
+    return _number(value, 2 if value != value.to_integral_value() else 0), _("10k yuan")
+
+
 def _figure_view(figure: selectors.Figure) -> dict:
-    """A panel figure with its value as text: rates as per cent, money with two decimals."""
+    """A panel figure with its value as text: rates as per cent, money in 万元 or 亿元."""
     value, unit = figure.value, figure.unit
     if value is None:
         text = "—"
+    elif unit == _("10k yuan"):
+        text, unit = _money(value)
     elif unit == "%":
         text = _number(Decimal(value) * 100, 1)
     elif isinstance(value, Decimal):
