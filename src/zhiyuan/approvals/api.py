@@ -47,20 +47,17 @@ from zhiyuan.approvals.serializers import (
     CorrectionRequestSerializer,
     MaterialUploadSerializer,
 )
+from zhiyuan.core.api import ErrorSerializer, error_responses
 from zhiyuan.core.errors import NotFoundError
-from zhiyuan.investments.api import ErrorSerializer
 from zhiyuan.investments.selectors import project_get_for
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Invalid input; `fields` names each bad field.")),
-    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Your role may not do this.")),
-    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("No such application (or not yours to see).")),
-    409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the application's current state.")),
-}
+ERRORS = error_responses(
+    not_found=gettext_lazy("No such application (or not yours to see)."),
+    conflict=gettext_lazy("Not possible in the application's current state."),
+)
 
 
-def _errors(*codes) -> dict:
-    return {code: ERRORS[code] for code in codes}
+_errors = ERRORS.only
 
 
 def _sees_catalogue(user) -> bool:

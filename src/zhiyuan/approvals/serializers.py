@@ -17,7 +17,7 @@ from zhiyuan.approvals.models import (
 )
 from zhiyuan.approvals.selectors import application_clock, application_next_step
 from zhiyuan.approvals.services import missing_materials
-from zhiyuan.investments.api import StrictSerializer
+from zhiyuan.core.api import StrictSerializer
 
 # -- read shapes -------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -37,19 +37,14 @@ from zhiyuan.catalog.serializers import (
     search_result_data,
     supplier_data,
 )
-from zhiyuan.investments.api import ErrorSerializer
+from zhiyuan.core.api import error_responses
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Invalid input; `fields` names each bad field.")),
-    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Your role may not do this.")),
-    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not found (or not yours to see).")),
-}
+ERRORS = error_responses()
 PER_PAGE_MAX = 100
 SUPPLIERS_MAX = 50
 
 
-def _errors(*codes) -> dict:
-    return {code: ERRORS[code] for code in codes}
+_errors = ERRORS.only
 
 
 def _bounded(value, default: int, maximum: int) -> int:

@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from zhiyuan.catalog.models import Product
 from zhiyuan.catalog.search.base import FACETS
-from zhiyuan.investments.api import StrictSerializer
+from zhiyuan.core.api import StrictSerializer
 
 
 class ProductFirmSerializer(serializers.Serializer):

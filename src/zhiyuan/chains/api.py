@@ -6,7 +6,7 @@ administrators for targets and leads). Firms, banks and the city client get 403.
 """
 
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -21,7 +21,7 @@ from zhiyuan.chains.serializers import (
     TargetSerializer,
     TargetUpdateSerializer,
 )
-from zhiyuan.investments.api import ERRORS
+from zhiyuan.core.api import error_responses
 
 
 class CanSeeChains(BasePermission):
@@ -34,7 +34,8 @@ class CanSeeChains(BasePermission):
 CHAIN_PARAMETER = OpenApiParameter(
     "chain", str, description=gettext_lazy("Only this chain (its code, e.g. new_materials).")
 )
-NOT_FOUND = OpenApiResponse(ERRORS[404].response, description=gettext_lazy("No such chain, node or target."))
+ERRORS = error_responses(not_found=gettext_lazy("No such chain, node or target."))
+NOT_FOUND = ERRORS[404]
 
 
 @extend_schema(tags=["chains"])

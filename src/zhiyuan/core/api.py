@@ -3,7 +3,9 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -50,3 +52,49 @@ def _flatten(messages):
             out.extend(_flatten(m))
         return out
     return [messages]
+
+
+# -- shared by every app's API ---------------------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not know instead of silently ignoring them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every API error (documentation only; `exception_handler` produces it):
+    {"error": {"code", "message", "fields": {field: [messages]}}}."""
+
+    error = ErrorDetailSerializer()
+
+
+class ErrorResponses(dict):
+    """An app's documented error responses by status; `only(400, 403)` picks some for one endpoint."""
+
+    def only(self, *codes: int) -> dict[int, OpenApiResponse]:
+        return {code: self[code] for code in codes}
+
+
+def error_responses(*, not_found=None, conflict=None) -> ErrorResponses:
+    """The 400, 403, 404 and 409 responses in the one error format, for extend_schema; `not_found` and
+    `conflict` word the 404 and the 409 for the app's own objects."""
+    texts = {
+        400: gettext_lazy("Invalid input; `fields` names each bad field."),
+        403: gettext_lazy("Your role may not do this."),
+        404: not_found or gettext_lazy("Not found (or not yours to see)."),
+        409: conflict or gettext_lazy("Not possible in the current state."),
+    }
+    return ErrorResponses({code: OpenApiResponse(ErrorSerializer, description=text) for code, text in texts.items()})

@@ -36,6 +36,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from zhiyuan.accounts.permissions import is_district_staff
+from zhiyuan.core.api import ErrorDetailSerializer, StrictSerializer, error_responses
 from zhiyuan.core.errors import NotFoundError, ValidationFailed
 from zhiyuan.credit import feeds, scoring, selectors, services
 from zhiyuan.credit.models import (
@@ -70,19 +71,12 @@ from zhiyuan.credit.serializers import (
     ScoreModelSerializer,
     report_data,
 )
-from zhiyuan.investments.api import ErrorDetailSerializer, ErrorSerializer, StrictSerializer
 from zhiyuan.servicedesk.models import ServiceRequest
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Invalid input; `fields` names each bad field.")),
-    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Your role may not do this.")),
-    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not found (or not yours to see).")),
-    409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the current state.")),
-}
+ERRORS = error_responses()
 
 
-def _errors(*codes) -> dict:
-    return {code: ERRORS[code] for code in codes}
+_errors = ERRORS.only
 
 
 class UsesCredit(BasePermission):

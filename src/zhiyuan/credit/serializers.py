@@ -17,10 +17,10 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from zhiyuan.core.api import StrictSerializer
 from zhiyuan.credit.models import Consent, FeedLoad, FinancingOffer, LoanProduct, Objection, ReportAccess, ScoreModel
 from zhiyuan.credit.selectors import CreditReport, Match, psi_series
 from zhiyuan.credit.services import consent_is_live
-from zhiyuan.investments.api import StrictSerializer
 from zhiyuan.servicedesk.models import ServiceRequest
 
 

@@ -22,6 +22,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
+from zhiyuan.core.api import error_responses
 from zhiyuan.core.errors import ValidationFailed
 from zhiyuan.indicators import selectors, services
 from zhiyuan.indicators.models import Group
@@ -37,19 +38,15 @@ from zhiyuan.indicators.serializers import (
     IndicatorValueWriteSerializer,
     IndicatorWriteSerializer,
 )
-from zhiyuan.investments.api import ErrorSerializer
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Invalid input; `fields` names each bad field.")),
-    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Your role may not do this.")),
-    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("No such indicator, value or target.")),
-}
+ERRORS = error_responses(
+    not_found=gettext_lazy("No such indicator, value or target."),
+)
 REPORT = IndicatorImportReportSerializer
 MONTH_PARAM = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
-def _errors(*codes) -> dict:
-    return {code: ERRORS[code] for code in codes}
+_errors = ERRORS.only
 
 
 class SeesIndicators(BasePermission):

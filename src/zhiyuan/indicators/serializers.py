@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from zhiyuan.core.api import ErrorDetailSerializer, StrictSerializer
 from zhiyuan.indicators.figures import GrowthBasis, Status
 from zhiyuan.indicators.models import Group, PeriodType
-from zhiyuan.investments.api import ErrorDetailSerializer, StrictSerializer
 
 # Read shapes: no digit limit (a growth over a tiny prior value can be large), fixed decimal places.
 VALUE = {"max_digits": None, "decimal_places": 4}

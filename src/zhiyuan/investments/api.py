@@ -12,10 +12,8 @@ from decimal import Decimal
 
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
-    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
@@ -29,6 +27,7 @@ from rest_framework.response import Response
 
 from zhiyuan.accounts.models import Organisation, Role, User
 from zhiyuan.accounts.permissions import is_authenticated, is_district_staff
+from zhiyuan.core.api import StrictSerializer, error_responses
 from zhiyuan.enterprises.api import EnterpriseSerializer
 from zhiyuan.enterprises.models import Enterprise
 from zhiyuan.investments import services
@@ -69,27 +68,10 @@ def _district_only(user) -> None:
         raise PermissionDenied()
 
 
-# -- error body (documentation only; zhiyuan.core.api.exception_handler produces it) ----------------
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
-class ErrorSerializer(serializers.Serializer):
-    """Every API error: {"error": {"code", "message", "fields": {field: [messages]}}}."""
-
-    error = ErrorDetailSerializer()
-
-
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Invalid input; `fields` names each bad field.")),
-    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Your role may not do this.")),
-    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("No such project (or not yours to see).")),
-    409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the project's current state.")),
-}
+ERRORS = error_responses(
+    not_found=gettext_lazy("No such project (or not yours to see)."),
+    conflict=gettext_lazy("Not possible in the project's current state."),
+)
 
 
 # -- read shapes -------------------------------------------------------------------------------------
@@ -362,17 +344,6 @@ def monthly_rows(project: Project) -> list[dict]:
 # -- write shapes ------------------------------------------------------------------------------------
 
 
-class StrictSerializer(serializers.Serializer):
-    """Refuses keys it does not know instead of silently ignoring them."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: [_("This field cannot be set here.")] for name in unknown})
-        return super().to_internal_value(data)
-
-
 def _enterprise_field(**kwargs):
     return serializers.PrimaryKeyRelatedField(
         queryset=Enterprise.objects.all(), allow_null=True, required=False, **kwargs
@@ -535,7 +506,7 @@ DETAIL_PREFETCH = [
     ),
     partial_update=extend_schema(
         request=ProjectWriteSerializer,
-        responses={200: ProjectDetailSerializer, **{k: ERRORS[k] for k in (400, 403, 404, 409)}},
+        responses={200: ProjectDetailSerializer, **ERRORS.only(400, 403, 404, 409)},
         description=gettext_lazy("Correct a project's descriptive fields."),
     ),
 )
@@ -604,7 +575,7 @@ class ProjectViewSet(
 
     @extend_schema(
         request=TransitionSerializer,
-        responses={200: ProjectDetailSerializer, **{k: ERRORS[k] for k in (400, 403, 404, 409)}},
+        responses={200: ProjectDetailSerializer, **ERRORS.only(400, 403, 404, 409)},
         description=gettext_lazy("Move the project to the next stage, with the data that stage needs."),
     )
     @action(detail=True, methods=["post"])
@@ -618,7 +589,7 @@ class ProjectViewSet(
 
     @extend_schema(
         request=DecideSerializer,
-        responses={201: DecisionSerializer, **{k: ERRORS[k] for k in (400, 403, 404, 409)}},
+        responses={201: DecisionSerializer, **ERRORS.only(400, 403, 404, 409)},
         description=gettext_lazy("Record a leader's decision: stop, postpone, adjust, withdraw or resume."),
     )
     @action(detail=True, methods=["post"])
@@ -641,7 +612,7 @@ class ProjectViewSet(
 
     @extend_schema(
         request=MilestoneCreateSerializer,
-        responses={201: MilestoneSerializer, **{k: ERRORS[k] for k in (400, 403, 404)}},
+        responses={201: MilestoneSerializer, **ERRORS.only(400, 403, 404)},
         description=gettext_lazy("Add a milestone (节点) with its planned date."),
     )
     @action(detail=True, methods=["post"])
@@ -655,7 +626,7 @@ class ProjectViewSet(
 
     @extend_schema(
         request=InvestmentCreateSerializer,
-        responses={201: InvestmentResultSerializer, **{k: ERRORS[k] for k in (400, 403, 404)}},
+        responses={201: InvestmentResultSerializer, **ERRORS.only(400, 403, 404)},
         description=gettext_lazy("Record (or correct) the investment completed in a month."),
     )
     @action(detail=True, methods=["post"])
@@ -671,7 +642,7 @@ class ProjectViewSet(
 
     @extend_schema(
         request=BlockerCreateSerializer,
-        responses={201: BlockerSerializer, **{k: ERRORS[k] for k in (400, 403, 404)}},
+        responses={201: BlockerSerializer, **ERRORS.only(400, 403, 404)},
         description=gettext_lazy("Raise a problem (问题) assigned to a district unit with a due date."),
     )
     @action(detail=True, methods=["post"])

@@ -17,7 +17,6 @@ services as the pages.
 
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
-    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
@@ -31,8 +30,8 @@ from rest_framework.response import Response
 
 from zhiyuan.accounts.models import Organisation, Role
 from zhiyuan.accounts.permissions import is_authenticated, is_district_staff
+from zhiyuan.core.api import StrictSerializer, error_responses
 from zhiyuan.enterprises.models import Enterprise
-from zhiyuan.investments.api import ErrorSerializer, StrictSerializer
 from zhiyuan.investments.models import Project
 from zhiyuan.servicedesk import services
 from zhiyuan.servicedesk.filters import RequestFilter
@@ -53,16 +52,13 @@ from zhiyuan.servicedesk.selectors import (
     visits_visible_to,
 )
 
-ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Invalid input; `fields` names each bad field.")),
-    403: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Your role may not do this.")),
-    404: OpenApiResponse(ErrorSerializer, description=gettext_lazy("No such request (or not yours to see).")),
-    409: OpenApiResponse(ErrorSerializer, description=gettext_lazy("Not possible in the request's current state.")),
-}
+ERRORS = error_responses(
+    not_found=gettext_lazy("No such request (or not yours to see)."),
+    conflict=gettext_lazy("Not possible in the request's current state."),
+)
 
 
-def _errors(*codes) -> dict:
-    return {code: ERRORS[code] for code in codes}
+_errors = ERRORS.only
 
 
 class CanUseDesk(BasePermission):
