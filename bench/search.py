@@ -49,18 +49,17 @@ PostgreSQL needs --postgres (the postgres backend stores its tsvectors in the da
 
 import argparse
 import datetime as dt
-import json
 import math
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from pathlib import Path
+
+from _child import close_connections, in_child  # bench/_child.py
 
 REPO = Path(__file__).resolve().parent.parent
 INNER = "ZHIYUAN_SEARCH_BENCH_INNER"  # set when the bench runs itself under tools/with_postgres.py
@@ -614,65 +613,6 @@ def step_raw(queries: list, rounds: int, facets: bool, mode: str) -> dict:
             raw.search(terms, filters, facets=facets)
             times[index].append((time.perf_counter() - started) * 1000)
     return {"times": times, "tops": tops}
-
-
-# -- running a step in a child process -------------------------------------------------------------
-
-
-def in_child(step, *step_args) -> dict:
-    """Run `step(*step_args)` (which returns a JSON-able dict) in a forked child; returns the dict with the
-    child's wall and CPU time, its RSS at the start and its peak RSS (ru_maxrss), or {"error": …}."""
-    close_connections()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child
-        os.close(reader)
-        code = 0
-        start = rss_now_kb()
-        try:
-            started, cpu = time.perf_counter(), time.process_time()
-            result = step(*step_args) or {}
-            result["seconds"] = time.perf_counter() - started
-            result["cpu"] = time.process_time() - cpu
-        except BaseException:
-            result = {"error": traceback.format_exc()}
-            code = 1
-        result["start_kb"] = start
-        try:
-            close_connections()
-            with os.fdopen(writer, "w") as out:
-                json.dump(result, out, default=str)
-        finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-    os.close(writer)
-    with os.fdopen(reader) as pipe:
-        text = pipe.read()
-    _pid, _status, usage = os.wait4(pid, 0)
-    result = json.loads(text) if text else {"error": "the child process died without a result"}
-    result["peak_kb"] = usage.ru_maxrss
-    return result
-
-
-def close_connections() -> None:
-    """Close Django's database connections, if Django is set up (a forked child must open its own)."""
-    if "django.db" in sys.modules:
-        from django.conf import settings
-
-        if settings.configured:
-            from django.db import connections
-
-            connections.close_all()
-
-
-def rss_now_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def memory(result: dict) -> str:
