@@ -9,26 +9,15 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.template import engines
-from django.utils.translation import gettext as _
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from zhiyuan.core.errors import DomainError
 from zhiyuan.indicators import report, selectors
 
-# The error page is this one message; a template of its own would hold nothing else.
-ERROR_PAGE = """{% extends "base.html" %}
-{% block title %}{{ heading }}{% endblock %}
-{% block content %}
-<h1 class="h3">{{ heading }}</h1>
-<div class="alert alert-danger" role="alert" data-testid="report-error">{{ message }}</div>
-{% endblock %}"""
-
 
 def _error_page(request, error: DomainError, *, status: int) -> HttpResponse:
-    template = engines["django"].from_string(ERROR_PAGE)
-    context = {"heading": _("The monthly report could not be made"), "message": str(error.message)}
-    return HttpResponse(template.render(context, request), status=status)
+    return render(request, "indicators/report_error.html", {"message": str(error.message)}, status=status)
 
 
 def _disposition(filename: str, fallback: str) -> str:
