@@ -6,12 +6,10 @@ Firms, banks and the city get 403. Each action posts to its own URL and redirect
 (or re-renders it with the submitted form and its errors).
 """
 
-import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +28,7 @@ from zhiyuan.chains.forms import (
 )
 from zhiyuan.chains.models import Position
 from zhiyuan.core.errors import DomainError, NotFoundError, ValidationFailed
+from zhiyuan.core.uploads import PendingUploads
 from zhiyuan.enterprises.models import Enterprise
 from zhiyuan.enterprises.models import Status as EnterpriseStatus
 from zhiyuan.enterprises.selectors import search_enterprises
@@ -291,40 +290,12 @@ def target_to_lead(request, pk):
 # -- target import ---------------------------------------------------------------------------------------
 
 
-def _pending(request) -> dict:
-    return dict(request.session.get(SESSION_KEY) or {})
-
-
-def _forget(request, token: str) -> None:
-    pending = _pending(request)
-    entry = pending.pop(token, None)
-    if entry and default_storage.exists(entry["path"]):
-        default_storage.delete(entry["path"])
-    request.session[SESSION_KEY] = pending
-
-
-def _store(request, uploaded) -> str:
-    """Keep the upload until it is confirmed; replaces the user's previous pending upload."""
-    for token in list(_pending(request)):
-        _forget(request, token)
-    token = secrets.token_urlsafe(16)
-    uploaded.seek(0)
-    path = default_storage.save(f"{UPLOAD_DIR}/{token}.xlsx", uploaded)
-    pending = _pending(request)
-    pending[token] = {"path": path, "name": uploaded.name[:255]}
-    request.session[SESSION_KEY] = pending
-    return token
-
-
-def _entry(request, token: str) -> dict:
-    entry = _pending(request).get(token)
-    if entry is None:
-        raise Http404
-    return entry
+def _uploads(request) -> PendingUploads:
+    return PendingUploads(request, session_key=SESSION_KEY, directory=UPLOAD_DIR)
 
 
 def _run(request, entry: dict, *, dry_run: bool) -> services.TargetImportReport:
-    with default_storage.open(entry["path"], "rb") as handle:
+    with _uploads(request).open(entry) as handle:
         return services.target_import(actor=request.user, file=handle, dry_run=dry_run)
 
 
@@ -341,7 +312,7 @@ def target_import(request):
         except ValidationFailed as error:
             form.add_service_errors(error)
         else:
-            return redirect("chains:import_preview", token=_store(request, uploaded))
+            return redirect("chains:import_preview", token=_uploads(request).store(uploaded))
     status = 400 if request.method == "POST" else 200
     return render(request, "chains/import.html", {"form": form, "headers": services.IMPORT_HEADERS}, status=status)
 
@@ -355,7 +326,7 @@ def _render_preview(request, token, entry, *, report=None, error=None, status=20
 @require_GET
 def import_preview(request, token):
     _targeter(request.user)
-    entry = _entry(request, token)
+    entry = _uploads(request).get(token)
     try:
         report = _run(request, entry, dry_run=True)
     except DomainError as error:
@@ -368,14 +339,14 @@ def import_preview(request, token):
 def import_confirm(request, token):
     """Import for real; should rows have gone bad since the check, nothing is written and they are shown."""
     _targeter(request.user)
-    entry = _entry(request, token)
+    entry = _uploads(request).get(token)
     try:
         report = _run(request, entry, dry_run=False)
     except DomainError as error:
         return _render_preview(request, token, entry, error=error.message, status=400)
     if not report.written:
         return _render_preview(request, token, entry, report=report, status=400)
-    _forget(request, token)
+    _uploads(request).forget(token)
     messages.success(request, _("%(count)d targets imported.") % {"count": len(report.rows)})
     return redirect("chains:gaps")
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-import secrets
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -29,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhiyuan.core.errors import DomainError, NotFoundError, ValidationFailed
+from zhiyuan.core.uploads import PendingUploads
 from zhiyuan.indicators import charts, figures, selectors, services
 from zhiyuan.indicators.forms import (
     INDICATOR_INITIAL,
@@ -465,40 +464,12 @@ def targets(request):
 # -- a month's sheet -------------------------------------------------------------------------------------
 
 
-def _pending(request) -> dict:
-    return dict(request.session.get(SESSION_KEY) or {})
-
-
-def _forget(request, token: str) -> None:
-    pending = _pending(request)
-    entry = pending.pop(token, None)
-    if entry and default_storage.exists(entry["path"]):
-        default_storage.delete(entry["path"])
-    request.session[SESSION_KEY] = pending
-
-
-def _store(request, uploaded, *, year: int | None, month: int | None) -> str:
-    """Keep the upload server-side until it is confirmed; replaces the user's previous pending upload."""
-    for token in list(_pending(request)):
-        _forget(request, token)
-    token = secrets.token_urlsafe(16)
-    uploaded.seek(0)
-    path = default_storage.save(f"{UPLOAD_DIR}/{token}.xlsx", uploaded)
-    pending = _pending(request)
-    pending[token] = {"path": path, "name": uploaded.name[:255], "year": year, "month": month}
-    request.session[SESSION_KEY] = pending
-    return token
-
-
-def _entry(request, token: str) -> dict:
-    entry = _pending(request).get(token)
-    if entry is None:
-        raise Http404
-    return entry
+def _uploads(request) -> PendingUploads:
+    return PendingUploads(request, session_key=SESSION_KEY, directory=UPLOAD_DIR)
 
 
 def _run(request, entry: dict, *, dry_run: bool) -> services.ValueImportReport:
-    with default_storage.open(entry["path"], "rb") as handle:
+    with _uploads(request).open(entry) as handle:
         return services.values_import(
             actor=request.user, file=handle, year=entry.get("year"), month=entry.get("month"), dry_run=dry_run,
             source=_("Excel import: %(name)s") % {"name": entry["name"]},
@@ -519,7 +490,8 @@ def values_import(request):
         except ValidationFailed as error:
             form.add_service_errors(error)
         else:
-            return redirect("indicators:import_preview", token=_store(request, uploaded, year=year, month=month))
+            token = _uploads(request).store(uploaded, year=year, month=month)
+            return redirect("indicators:import_preview", token=token)
     status = 400 if request.method == "POST" else 200
     return render(request, "indicators/import.html", {"form": form, "headers": services.SHEET_HEADERS}, status=status)
 
@@ -559,7 +531,7 @@ def _render_preview(request, token, entry, *, report=None, error=None, status=20
 @require_GET
 def import_preview(request, token):
     _editor(request.user)
-    entry = _entry(request, token)
+    entry = _uploads(request).get(token)
     try:
         report = _run(request, entry, dry_run=True)
     except DomainError as error:
@@ -572,14 +544,14 @@ def import_preview(request, token):
 def import_confirm(request, token):
     """Import for real; should rows have gone bad since the check, nothing is written and they are shown."""
     _editor(request.user)
-    entry = _entry(request, token)
+    entry = _uploads(request).get(token)
     try:
         report = _run(request, entry, dry_run=False)
     except DomainError as error:
         return _render_preview(request, token, entry, error=error.message, status=400)
     if not report.written:
         return _render_preview(request, token, entry, report=report, status=400)
-    _forget(request, token)
+    _uploads(request).forget(token)
     messages.success(request, _("%(count)d values of %(year)d-%(month)02d imported.") % {
         "count": len(report.rows), "year": report.year, "month": report.month})
     return redirect("indicators:list")
@@ -589,8 +561,8 @@ def import_confirm(request, token):
 @require_POST
 def import_discard(request, token):
     _editor(request.user)
-    _entry(request, token)
-    _forget(request, token)
+    _uploads(request).get(token)
+    _uploads(request).forget(token)
     messages.info(request, _("The uploaded file was discarded; nothing was imported."))
     return redirect("indicators:import")
 

@@ -7,13 +7,10 @@ confirm it. The file is deleted once imported, when the uploader starts another 
 abandoned uploads, on a later upload after a day.
 """
 
-import datetime as dt
-import secrets
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -25,12 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from zhiyuan.accounts.permissions import is_district_staff
 from zhiyuan.core.errors import DomainError, ValidationFailed
 from zhiyuan.core.forms import BootstrapFormMixin
+from zhiyuan.core.uploads import PendingUploads
 from zhiyuan.investments import imports
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SESSION_KEY = "investments_key_import"
 UPLOAD_DIR = "imports/projects"
-STALE_AFTER = dt.timedelta(days=1)
 
 
 def _year_field(**kwargs) -> forms.IntegerField:
@@ -67,53 +64,8 @@ def _importer(user) -> None:
         raise PermissionDenied
 
 
-def _pending(request) -> dict:
-    return dict(request.session.get(SESSION_KEY) or {})
-
-
-def _pending_get(request, token: str) -> dict:
-    entry = _pending(request).get(token)
-    if entry is None:
-        raise Http404
-    return entry
-
-
-def _delete(path: str) -> None:
-    if path and default_storage.exists(path):
-        default_storage.delete(path)
-
-
-def _forget(request, token: str) -> None:
-    pending = _pending(request)
-    entry = pending.pop(token, None)
-    if entry:
-        _delete(entry["path"])
-    request.session[SESSION_KEY] = pending
-
-
-def _sweep_stale() -> None:
-    """Delete uploads nobody confirmed within a day (their sessions are gone or forgot them)."""
-    if not default_storage.exists(UPLOAD_DIR):
-        return
-    cutoff = timezone.now() - STALE_AFTER
-    for name in default_storage.listdir(UPLOAD_DIR)[1]:
-        path = f"{UPLOAD_DIR}/{name}"
-        if default_storage.get_modified_time(path) < cutoff:
-            default_storage.delete(path)
-
-
-def _store(request, uploaded, year: int) -> str:
-    """Keep the upload until it is confirmed; replaces the user's previous pending upload."""
-    for token in list(_pending(request)):
-        _forget(request, token)
-    _sweep_stale()
-    token = secrets.token_urlsafe(16)
-    uploaded.seek(0)
-    path = default_storage.save(f"{UPLOAD_DIR}/{token}.xlsx", uploaded)
-    pending = _pending(request)
-    pending[token] = {"path": path, "name": uploaded.name[:255], "year": year}
-    request.session[SESSION_KEY] = pending
-    return token
+def _uploads(request) -> PendingUploads:
+    return PendingUploads(request, session_key=SESSION_KEY, directory=UPLOAD_DIR)
 
 
 @login_required
@@ -132,14 +84,14 @@ def key_import(request):
         except ValidationFailed as error:
             form.add_service_errors(error)
         else:
-            token = _store(request, uploaded, year)
+            token = _uploads(request).store(uploaded, year=year)
             return redirect("project_excel:preview", token=token)
     status = 400 if request.method == "POST" else 200
     return render(request, "investments/excel/import.html", {"form": form, "headers": imports.HEADERS}, status=status)
 
 
 def _run(request, entry: dict, *, dry_run: bool) -> imports.ImportReport:
-    with default_storage.open(entry["path"], "rb") as handle:
+    with _uploads(request).open(entry) as handle:
         return imports.key_projects_import(actor=request.user, source=handle, year=entry["year"], dry_run=dry_run)
 
 
@@ -157,7 +109,7 @@ def _render_preview(request, token: str, entry: dict, report=None, error=None, s
 def key_import_preview(request, token):
     """The dry run: what each row would do, or every bad row with its column and reason."""
     _importer(request.user)
-    entry = _pending_get(request, token)
+    entry = _uploads(request).get(token)
     try:
         report = _run(request, entry, dry_run=True)
     except DomainError as error:
@@ -170,14 +122,14 @@ def key_import_preview(request, token):
 def key_import_confirm(request, token):
     """Import for real; should rows have gone bad since the preview, nothing is written and they are shown."""
     _importer(request.user)
-    entry = _pending_get(request, token)
+    entry = _uploads(request).get(token)
     try:
         report = _run(request, entry, dry_run=False)
     except DomainError as error:
         return _render_preview(request, token, entry, error=error.message, status=400)
     if not report.written:
         return _render_preview(request, token, entry, report=report, status=400)
-    _forget(request, token)
+    _uploads(request).forget(token)
     request.session[f"{SESSION_KEY}_result"] = {
         "token": token,
         "name": entry["name"],
