@@ -350,25 +350,6 @@ def percentile95(timings: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def warm(client, url: str, rounds: int) -> tuple[float, float, int] | str:
-    """(median ms, p95 ms, SQL queries of one request) of `rounds` requests after a warm-up, or why not."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    for _warm_up in range(3):
-        response = client.get(url)
-        if response.status_code != 200:
-            return f"HTTP {response.status_code}"
-    timings = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    return statistics.median(timings), percentile95(timings), len(queries.captured_queries)
-
-
 def child(data_dir: str, user_id: str, url: str) -> int:
     """One cold sample: a fresh process, set up as a worker is, whose first request is timed."""
     setup_django(data_dir, migrate=False)
@@ -488,7 +469,8 @@ def main() -> int:
         from zhiyuan.accounts.models import User
 
         client.force_login(User.objects.get(pk=leader_id))
-        warms = {name: warm(client, url, args.rounds) for name, url in PAGES}
+        # warm: servicedesk.py's measure — a warm-up, then `rounds` timed requests and the queries of one
+        warms = {name: servicedesk_bench.measure(client, url, args.rounds) for name, url in PAGES}
         for kind, results in (("cold", colds), ("warm", warms)):
             reference = results["hello"][0] if not isinstance(results["hello"], str) else None
             for name, url in PAGES:
