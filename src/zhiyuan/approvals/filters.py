@@ -27,6 +27,10 @@ class FilterForm(BootstrapFormMixin, forms.Form):
     """The filter bar's form, styled for Bootstrap."""
 
 
+# The year filters that `until` bounds, with the date each one filters on.
+UNTIL_FIELDS = {"accepted_year": "accepted_on", "forwarded_year": "city_received_on", "decided_year": "decided_on"}
+
+
 class ApplicationFilter(django_filters.FilterSet):
     """Search and filters of the application list."""
 
@@ -54,6 +58,7 @@ class ApplicationFilter(django_filters.FilterSet):
         label=_("Received by the city in year"), field_name="city_received_on__year"
     )
     decided_year = django_filters.NumberFilter(label=_("Decided in year"), field_name="decided_on__year")
+    until = django_filters.DateFilter(label=_("Up to"), method="filter_until")
     decided_on_time = django_filters.BooleanFilter(
         label=_("Decided within the time limit"), method="filter_decided_on_time"
     )
@@ -62,7 +67,7 @@ class ApplicationFilter(django_filters.FilterSet):
         model = Application
         fields = [
             "q", "status", "item", "state", "received_after", "received_before",
-            "accepted_year", "forwarded_year", "decided_year", "decided_on_time",
+            "accepted_year", "forwarded_year", "decided_year", "decided_on_time", "until",
         ]
         form = FilterForm
 
@@ -80,6 +85,13 @@ class ApplicationFilter(django_filters.FilterSet):
                 | Q(project__name__icontains=word)
                 | Q(project_code__icontains=word)
             )
+        return queryset
+
+    def filter_until(self, queryset, name, value):
+        """With a year filter, only what happened up to this day (the cockpit as of a past month)."""
+        for year_filter, date_field in UNTIL_FIELDS.items():
+            if self.form.cleaned_data.get(year_filter):
+                queryset = queryset.filter(**{f"{date_field}__lte": value})
         return queryset
 
     def filter_decided_on_time(self, queryset, name, value):

@@ -30,6 +30,7 @@ from zhiyuan.approvals.models import Application, ApplicationStatus, EventKind
 from zhiyuan.approvals.services import CITY_STATUS_TO_APPLICATION
 from zhiyuan.approvals.tables import ApplicationTable
 from zhiyuan.core.errors import DomainError, NotFoundError
+from zhiyuan.core.filters import link_filters
 from zhiyuan.datalink.selectors import can_view as can_view_datalink
 from zhiyuan.datalink.selectors import outbox_pks_by_message_id
 from zhiyuan.investments.selectors import project_get_for, projects_visible_to
@@ -40,6 +41,10 @@ WITHDRAWABLE = frozenset({S.DRAFT, S.SUBMITTED, S.CORRECTION})
 CITY_STATUSES = frozenset({S.ACCEPTED, S.CITY_RECEIVED, S.IN_REVIEW, S.RETURNED, S.GRANTED, S.DENIED, S.COLLECTED})
 # Timeline events written by the data link on the city's behalf (no user acted).
 CITY_EVENTS = frozenset({EventKind.CITY_RECEIVED, EventKind.CITY_STATUS, EventKind.STALE_UPDATE})
+
+# Filters set by the cockpit's links (a year's accepted, forwarded, decided applications), shown as
+# removable badges rather than inputs of the filter bar.
+LINK_ONLY_FILTERS = ["accepted_year", "forwarded_year", "decided_year", "decided_on_time", "until"]
 
 
 def _today() -> dt.date:
@@ -117,6 +122,8 @@ def application_list(request):
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     context = {
         "filter": filterset,
+        "bar_fields": [field for field in filterset.form if field.name not in LINK_ONLY_FILTERS],
+        "link_filters": link_filters(request, filterset, LINK_ONLY_FILTERS, flags=("decided_on_time",)),
         "table": table,
         "total": table.paginator.count,
         "firm": firm,

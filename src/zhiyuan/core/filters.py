@@ -33,3 +33,27 @@ class _LazyDescending:
 
     def __str__(self) -> str:
         return str(OrderingFilter.descending_fmt) % self.label
+
+
+def link_filters(request, filterset, names: list[str], *, flags: tuple[str, ...] = ()) -> list[dict]:
+    """The filters that only links set (from a dashboard or the cockpit) and that are in force: each
+    with its label, value and the URL that drops it, for the list page to show as removable badges
+    (kept in the filter form as hidden inputs). `flags` are shown by their label alone."""
+    active = []
+    for name in names:
+        value = request.GET.get(name)
+        if not value:
+            continue
+        rest = request.GET.copy()
+        rest.pop(name)
+        rest.pop("page", None)
+        active.append(
+            {
+                "name": name,
+                "label": filterset.form[name].label,
+                "value": value,
+                "is_flag": name in flags,
+                "remove_url": f"?{rest.urlencode()}",
+            }
+        )
+    return active

@@ -654,12 +654,14 @@ def enterprise_names(ids: set[int] | list[int]) -> dict[int, str]:
     return dict(Enterprise.objects.filter(pk__in=wanted).values_list("pk", "name")) if wanted else {}
 
 
-def granted_offers(*, year: int | None) -> QuerySet[FinancingOffer]:
+def granted_offers(*, year: int | None, until: dt.date | None = None) -> QuerySet[FinancingOffer]:
     """Loans granted through the platform (the list behind 'financing facilitated'), newest first;
-    only those granted in `year` when given. For district staff pages."""
+    only those granted in `year` and up to `until` when given. For district staff pages."""
     queryset = FinancingOffer.objects.filter(status=OfferStatus.GRANTED).select_related(
         "need__enterprise", "bank", "product"
     )
     if year:
         queryset = queryset.filter(granted_on__year=year)
+    if until:
+        queryset = queryset.filter(granted_on__lte=until)
     return queryset.order_by("-granted_on", "-id")

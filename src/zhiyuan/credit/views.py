@@ -23,6 +23,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -645,6 +646,14 @@ def overview(request):
     return render(request, "credit/overview.html", context)
 
 
+def _date_param(raw: str) -> dt.date | None:
+    """A YYYY-MM-DD query parameter; anything else (or an impossible date) is ignored."""
+    try:
+        return parse_date(raw.strip())
+    except ValueError:
+        return None
+
+
 @login_required
 @require_GET
 def granted(request):
@@ -652,10 +661,12 @@ def granted(request):
     _staff(request.user)
     raw = request.GET.get("year", "").strip()
     year = int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else None
+    until = _date_param(request.GET.get("until", "")) if year else None  # the cockpit as of a past month
     context = {
-        "offers": selectors.granted_offers(year=year),
-        "totals": selectors.financing_facilitated(year=year),
+        "offers": selectors.granted_offers(year=year, until=until),
+        "totals": selectors.financing_facilitated(year=year, until=until),
         "year": year,
+        "until": until,
         "years": range(_today().year, _today().year - 5, -1),
     }
     return render(request, "credit/granted.html", context)

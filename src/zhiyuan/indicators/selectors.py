@@ -286,6 +286,12 @@ def _url(name: str, **params: Any) -> str:
     return f"{url}?{urlencode(params)}" if params else url
 
 
+def _until(as_of: dt.date) -> dict[str, str]:
+    """The list filter that bounds a year's list at `as_of`, for a cockpit shown as of a past day
+    (today's lists need none: nothing has happened after today)."""
+    return {} if as_of >= timezone.localdate() else {"until": as_of.isoformat()}
+
+
 def _rate(numerator: int, denominator: int) -> Decimal | None:
     return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001")) if denominator else None
 
@@ -297,6 +303,7 @@ def project_panel(*, user: User, as_of: dt.date) -> dict[str, Any]:
     d = projects.dashboard(user=user, year=year, today=as_of)
     figures_ = d["year_figures"]
     live = {"exclude_withdrawn": "true"}
+    bound = _until(as_of)
     return {
         "year": year,
         "pools": [
@@ -306,20 +313,20 @@ def project_panel(*, user: User, as_of: dt.date) -> dict[str, Any]:
         "pool_investment": [(str(pool.label), investment) for pool, _n, investment in d["pools"]],
         "figures": [
             Figure("signed", _("Projects signed"), figures_["signed"]["n"], _("projects"),
-                   _url("investments:list", contract_year=year, **live)),
+                   _url("investments:list", contract_year=year, **live, **bound)),
             Figure("signed_investment", _("Investment signed"), figures_["signed"]["investment"], _("10k yuan"),
-                   _url("investments:list", contract_year=year, **live)),
+                   _url("investments:list", contract_year=year, **live, **bound)),
             Figure("started", _("Projects started"), figures_["started"], _("projects"),
-                   _url("investments:list", start_year=year, **live)),
+                   _url("investments:list", start_year=year, **live, **bound)),
             Figure("completed", _("Projects completed"), figures_["completed"], _("projects"),
-                   _url("investments:list", completion_year=year, **live)),
+                   _url("investments:list", completion_year=year, **live, **bound)),
             Figure("in_production", _("Projects in production"), figures_["in_production"], _("projects"),
-                   _url("investments:list", production_year=year, **live)),
+                   _url("investments:list", production_year=year, **live, **bound)),
             Figure("key", _("Key projects"), d["key_count"], _("projects"), _url("investments:list", key_year=year)),
             Figure("key_done", _("Key projects' investment completed"), d["key_done"], _("10k yuan"),
                    reverse("investments:key_year", args=[year])),
             Figure("behind", _("Key projects behind plan"), len(d["behind"]), _("projects"),
-                   _url("investments:list", behind_plan=year)),
+                   _url("investments:list", behind_plan=year, **bound)),
         ],
         "key_plan": d["key_plan"],
         "key_done": d["key_done"],
@@ -332,16 +339,17 @@ def approval_panel(*, as_of: dt.date) -> dict[str, Any]:
     """Applications accepted, forwarded to the city, decided and decided in time this year."""
     year = as_of.year
     c = approvals.window_counts(today=as_of)
+    bound = _until(as_of)
     return {
         "figures": [
             Figure("accepted", _("Applications accepted"), c["accepted_this_year"], _("applications"),
-                   _url("approvals:list", accepted_year=year)),
+                   _url("approvals:list", accepted_year=year, **bound)),
             Figure("forwarded", _("Received by the city"), c["forwarded_this_year"], _("applications"),
-                   _url("approvals:list", forwarded_year=year)),
+                   _url("approvals:list", forwarded_year=year, **bound)),
             Figure("decided", _("Applications decided"), c["decided_this_year"], _("applications"),
-                   _url("approvals:list", decided_year=year)),
+                   _url("approvals:list", decided_year=year, **bound)),
             Figure("on_time_rate", _("Decided in time"), _rate(c["decided_on_time"], c["decided_this_year"]), "%",
-                   _url("approvals:list", decided_year=year, decided_on_time="true")),
+                   _url("approvals:list", decided_year=year, decided_on_time="true", **bound)),
             Figure("with_city", _("With the city now"), c["with_city"], _("applications"),
                    _url("approvals:list", state="with_city")),
             Figure("overdue_city", _("City decision overdue"), c["overdue_city"], _("applications"),
@@ -354,18 +362,20 @@ def service_panel(*, user: User, as_of: dt.date) -> dict[str, Any]:
     """Requests received this year, reply rate, on-time resolution rate and average rating."""
     year = as_of.year
     f = desk.service_figures(user=user, year=year, today=as_of)
+    until = _until(as_of).get("until")
+    bound = {"received_before": until} if until else {}
     return {
         "figures": [
             Figure("received", _("Requests received"), f["received"], _("requests"),
-                   _url("servicedesk:list", year=year)),
+                   _url("servicedesk:list", year=year, **bound)),
             Figure("reply_rate", _("Replied in time"), f["reply_rate"], "%",
-                   _url("servicedesk:list", year=year, replied_on_time="true")),
+                   _url("servicedesk:list", year=year, replied_on_time="true", **bound)),
             Figure("on_time_rate", _("Resolved in time"), f["on_time_rate"], "%",
-                   _url("servicedesk:list", year=year, on_time="true")),
+                   _url("servicedesk:list", year=year, on_time="true", **bound)),
             Figure("average_rating", _("Average rating"), f["average_rating"], _("of 5"),
-                   _url("servicedesk:list", year=year, rated="true")),
+                   _url("servicedesk:list", year=year, rated="true", **bound)),
             Figure("open", _("Open requests"), f["open"], _("requests"),
-                   _url("servicedesk:list", year=year, state="open")),
+                   _url("servicedesk:list", year=year, state="open", **bound)),
         ],
     }
 
@@ -374,10 +384,11 @@ def financing_panel(*, as_of: dt.date) -> dict[str, Any]:
     """Loans granted through the platform this year (count, 万元) and the average credit grade."""
     year = as_of.year
     granted = credit.financing_facilitated(year=year, until=as_of)
+    loans = _url("credit:granted", year=year, **_until(as_of))
     return {
         "figures": [
-            Figure("loans", _("Loans granted"), granted["count"], _("loans"), _url("credit:granted", year=year)),
-            Figure("amount", _("Amount granted"), granted["amount"], _("10k yuan"), _url("credit:granted", year=year)),
+            Figure("loans", _("Loans granted"), granted["count"], _("loans"), loans),
+            Figure("amount", _("Amount granted"), granted["amount"], _("10k yuan"), loans),
             Figure("average_grade", _("Average credit grade"), credit.average_grade(as_of=as_of), "",
                    reverse("credit:overview")),
         ],

@@ -17,6 +17,15 @@ class FilterForm(BootstrapFormMixin, forms.Form):
     """The filter bar's form, styled for Bootstrap."""
 
 
+# The year filters that `until` bounds, with the date each one filters on.
+UNTIL_FIELDS = {
+    "contract_year": "contract_date",
+    "start_year": "actual_start",
+    "completion_year": "actual_completion",
+    "production_year": "production_date",
+}
+
+
 class ProjectFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="filter_q")
     pool = django_filters.ChoiceFilter(label=_("Pool"), choices=Pool.choices)
@@ -40,6 +49,8 @@ class ProjectFilter(django_filters.FilterSet):
     # The cockpit's and the dashboard's behind-plan count links here: the year's active key projects
     # behind plan, by the one definition in selectors.behind_plan.
     behind_plan = django_filters.NumberFilter(label=_("Key project behind plan in year"), method="filter_behind_plan")
+    # With a year filter above, only what happened up to this day (the cockpit as of a past month).
+    until = django_filters.DateFilter(label=_("Up to"), method="filter_until")
     exclude_withdrawn = django_filters.BooleanFilter(
         label=_("Hide withdrawn projects"), method="filter_exclude_withdrawn"
     )
@@ -68,8 +79,15 @@ class ProjectFilter(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         if user is None or not 2000 <= value <= 2100:
             return queryset.none()
-        behind = [listing.project_id for listing, _progress in selectors.behind_plan(int(value), user=user)]
+        rows = selectors.behind_plan(int(value), user=user, today=self.form.cleaned_data.get("until"))
+        behind = [listing.project_id for listing, _progress in rows]
         return queryset.filter(pk__in=behind)
+
+    def filter_until(self, queryset, name, value):
+        for year_filter, date_field in UNTIL_FIELDS.items():
+            if self.form.cleaned_data.get(year_filter):
+                queryset = queryset.filter(**{f"{date_field}__lte": value})
+        return queryset
 
     def filter_exclude_withdrawn(self, queryset, name, value):
         return queryset.exclude(status=Status.WITHDRAWN) if value else queryset

@@ -20,6 +20,7 @@ from zhiyuan.accounts.permissions import is_district_staff
 from zhiyuan.approvals.selectors import project_applications
 from zhiyuan.approvals.services import acts_for
 from zhiyuan.core.errors import DomainError, NotFoundError
+from zhiyuan.core.filters import link_filters
 from zhiyuan.core.selectors import audit_history
 from zhiyuan.enterprises.selectors import enterprises_visible_to, search_enterprises
 from zhiyuan.investments import charts, selectors, services
@@ -50,6 +51,8 @@ LINK_ONLY_FILTERS = [
     "completion_year",
     "production_year",
     "min_total_investment",
+    "behind_plan",
+    "until",
     "exclude_withdrawn",
 ]
 INTERNAL_TABS = ["blockers", "decisions", "follow-ups", "attachments", "history"]
@@ -256,32 +259,10 @@ def project_list(request):
         "can_import": may_import_key_projects(request.user),
         "pool_tabs": _pool_tabs(request),
         "bar_fields": [field for field in filterset.form if field.name not in LINK_ONLY_FILTERS],
-        "link_filters": _link_filters(request, filterset),
+        "link_filters": link_filters(request, filterset, LINK_ONLY_FILTERS, flags=("exclude_withdrawn",)),
     }
     template = "investments/_table.html" if request.htmx else "investments/list.html"
     return render(request, template, context)
-
-
-def _link_filters(request, filterset) -> list[dict]:
-    """The dashboard-only filters in force, each with the URL that drops it."""
-    active = []
-    for name in LINK_ONLY_FILTERS:
-        value = request.GET.get(name)
-        if not value:
-            continue
-        rest = request.GET.copy()
-        rest.pop(name)
-        rest.pop("page", None)
-        active.append(
-            {
-                "name": name,
-                "label": filterset.form[name].label,
-                "value": value,
-                "is_flag": name == "exclude_withdrawn",
-                "remove_url": f"?{rest.urlencode()}",
-            }
-        )
-    return active
 
 
 def _pool_tabs(request) -> list[dict]:
