@@ -248,6 +248,9 @@ def project_list(request):
     year, today = _this_year(), timezone.localdate()
     visible = selectors.projects_visible_to(request.user)
     filterset = ProjectFilter(request.GET or None, queryset=visible, request=request)
+    until = filterset.form.cleaned_data.get("until") if filterset.is_valid() else None
+    if until and until < today:  # the cockpit as of a past day: each row's plan and progress as of then
+        year, today = until.year, until
     table = ProjectTable(selectors.project_list_rows(filterset.qs, year=year, today=today), year=year, today=today)
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
     context = {

@@ -433,3 +433,11 @@ def test_the_cockpit_is_not_for_anonymous_users(db):
 def test_district_staff_see_the_cockpit(personas, role):
     board = cockpit(user=personas[role], as_of=AS_OF)
     assert set(board) >= {"cards", "projects", "approvals", "services", "financing", "chains"}
+
+
+def test_a_past_days_behind_plan_list_shows_each_row_as_of_that_day(board, login):
+    # The list's rows carry the flag and the plan-vs-done figures as of the day the cockpit showed.
+    link = figures_of(board["projects"])["behind"].link
+    page = login("leader").get(link).content.decode()
+    assert page.count('data-testid="behind-flag"') == 1
+    assert "在建D" in page
