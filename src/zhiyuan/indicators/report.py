@@ -17,7 +17,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -434,13 +434,24 @@ def _trends(rows: list[IndicatorRow], as_of: dt.date) -> list[Trend]:
 
 
 def _number(value: Any, decimals: int = 2) -> str:
+    """Thousands separated, rounded half up (四舍五入) as statistics are."""
     if value is None:
         return "—"
-    return f"{Decimal(value):,.{decimals}f}"
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{rounded:,.{decimals}f}"
+
+
+def _amount(value: Any, *, scale_from: Any = None) -> str:
+    """An amount kept in 万元 as the summary writes it, with its unit: in 亿元 from 1亿元 up (judged on
+    `scale_from` when given, so a part and its whole share a unit), in 万元 below."""
+    value = Decimal(value or 0)
+    if abs(Decimal(scale_from if scale_from is not None else value)) >= 10000:
+        return _("%(number)s 100 million yuan") % {"number": _number(value / 10000)}
+    return _("%(number)s 10k yuan") % {"number": _number(value)}
 
 
 def _percent(value: Decimal | None) -> str:
-    return "—" if value is None else f"{Decimal(value):.1f}"
+    return _number(value, 1)
 
 
 def _figure_text(figure: selectors.Figure) -> str:
@@ -533,8 +544,8 @@ def _summary(rows: list[IndicatorRow], cockpit: dict[str, Any], projects: list[P
         behind = sum(1 for row in projects if row.behind)
         figures = {
             "count": len(projects),
-            "done": _number(done),
-            "plan": _number(plan),
+            "done": _amount(done, scale_from=plan),
+            "plan": _amount(plan),
             "share": _percent(done / plan * HUNDRED) if plan else "—",
             "behind": behind,
         }
@@ -542,9 +553,9 @@ def _summary(rows: list[IndicatorRow], cockpit: dict[str, Any], projects: list[P
             _sentence(
                 [
                     ngettext(
-                        "%(count)d key project completed %(done)s of the %(plan)s 10k yuan planned for the year "
+                        "%(count)d key project completed %(done)s of the %(plan)s planned for the year "
                         "(%(share)s%%)",
-                        "%(count)d key projects completed %(done)s of the %(plan)s 10k yuan planned for the year "
+                        "%(count)d key projects completed %(done)s of the %(plan)s planned for the year "
                         "(%(share)s%%)",
                         len(projects),
                     )
@@ -558,12 +569,12 @@ def _summary(rows: list[IndicatorRow], cockpit: dict[str, Any], projects: list[P
     if p["signed"].value or p["started"].value or p["completed"].value or p["in_production"].value:
         sentences.append(
             _(
-                "This year %(signed)d projects were signed with %(investment)s 10k yuan of investment; "
+                "This year %(signed)d projects were signed with %(investment)s of investment; "
                 "%(started)d started, %(completed)d were completed and %(production)d went into production."
             )
             % {
                 "signed": p["signed"].value or 0,
-                "investment": _number(p["signed_investment"].value or 0),
+                "investment": _amount(p["signed_investment"].value or 0),
                 "started": p["started"].value,
                 "completed": p["completed"].value,
                 "production": p["in_production"].value,
@@ -591,8 +602,8 @@ def _summary(rows: list[IndicatorRow], cockpit: dict[str, Any], projects: list[P
     f = _figure_map(cockpit["financing"])
     if f["loans"].value:
         clauses = [
-            _("%(count)d loans totalling %(amount)s 10k yuan were granted through the platform")
-            % {"count": f["loans"].value, "amount": _number(f["amount"].value)}
+            _("%(count)d loans totalling %(amount)s were granted through the platform")
+            % {"count": f["loans"].value, "amount": _amount(f["amount"].value)}
         ]
         if f["average_grade"].value:
             clauses.append(_("the average credit grade is %(grade)s") % {"grade": f["average_grade"].value})

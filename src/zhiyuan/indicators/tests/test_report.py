@@ -133,7 +133,7 @@ def test_docx_title_summary_and_indicator_table(economy, personas):
     ) in text
     assert "in 2019, months 1–6, 规模工业增加值 reached 66.00 亿元, up 10.0% year on year" in text
     assert (
-        "2 key projects completed 200.00 of the 1,100.00 10k yuan planned for the year (18.2%), "
+        "2 key projects completed 200.00 10k yuan of the 1,100.00 10k yuan planned for the year (18.2%), "
         "1 of them is behind plan."
     ) in text
 
@@ -407,3 +407,13 @@ def test_download_without_a_cjk_font_is_503(login, tmp_path):
         response = client.get(url())
     assert response.status_code == 503
     assert "gone.ttf, which does not exist" in response.content.decode()
+
+
+def test_the_summary_writes_amounts_of_1亿元_and_more_in_亿元():
+    from zhiyuan.indicators.report import _amount
+
+    with translation.override("zh-hans"):
+        assert _amount(Decimal("2027050")) == "202.71亿元"
+        assert _amount(Decimal("1547164.62"), scale_from=Decimal("2027050")) == "154.72亿元"
+        assert _amount(Decimal("1100")) == "1,100.00万元"
+        assert _amount(Decimal("200"), scale_from=Decimal("1100")) == "200.00万元"
