@@ -3,9 +3,11 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.servers.basehttp import WSGIServer
 from django.test import Client
 from django.test.testcases import LiveServerThread
+from django.utils import timezone
 from stdnum.cn import uscc as uscc_module
 
 from zhiyuan.accounts.personas import PERSONAS, ensure_persona
@@ -191,3 +193,24 @@ def _search_index_dir(settings, tmp_path):
     yield
     reset_backend()
     indexing.forget()
+
+
+# -- runs that cross midnight --------------------------------------------------------------------------
+
+# The day this process collected the tests (Asia/Shanghai). Modules marked `collection_day` compute
+# dates when they are imported (TODAY = timezone.localdate()).
+COLLECTION_DAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _collection_day(request):
+    """Should a run cross local midnight (16:00 UTC) before a `collection_day` module's tests run, they
+    run at noon of the day they were collected instead, so the module's dates and the code's "today"
+    still agree. Any other run, and every other module, keeps the real clock."""
+    if request.node.get_closest_marker("collection_day") is None or timezone.localdate() == COLLECTION_DAY:
+        yield
+        return
+    noon = timezone.make_aware(dt.datetime.combine(COLLECTION_DAY, dt.time(12)))
+    with time_machine.travel(noon, tick=True):
+        yield
+

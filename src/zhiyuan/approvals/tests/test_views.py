@@ -19,7 +19,7 @@ from zhiyuan.datalink.models import OutboxMessage
 from zhiyuan.datalink.services import delivery_record
 from zhiyuan.investments.models import Project, Stage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.collection_day]  # dates computed at import
 
 TODAY = timezone.localdate()
 

@@ -46,7 +46,7 @@ from zhiyuan.credit.models import (
 )
 from zhiyuan.enterprises.models import Enterprise
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.collection_day]  # dates computed at import
 
 RECORD_MODELS = [
     TaxRecord,

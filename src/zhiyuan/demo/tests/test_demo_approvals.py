@@ -17,7 +17,7 @@ from zhiyuan.datalink.models import OutboxMessage
 from zhiyuan.demo.approvals import demo_approvals_load, demo_pdf, weekdays_before
 from zhiyuan.demo.services import demo_load
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.collection_day]  # dates computed at import
 
 TODAY = timezone.localdate()
 EXPECTED_MIX = {S.DRAFT: 4, S.SUBMITTED: 6, S.CORRECTION: 3, S.REJECTED: 2, S.WITHDRAWN: 2, S.ACCEPTED: 8}

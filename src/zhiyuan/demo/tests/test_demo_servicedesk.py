@@ -16,7 +16,7 @@ from zhiyuan.demo.services import demo_load
 from zhiyuan.servicedesk.models import Category, Channel, RequestEvent, RequestStatus, ServiceRequest, Visit
 from zhiyuan.servicedesk.selectors import OPEN_STATUSES, financing_needs_for_bank, service_dashboard
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.collection_day]  # dates computed at import
 
 TODAY = timezone.localdate()
 

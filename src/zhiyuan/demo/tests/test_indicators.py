@@ -28,7 +28,7 @@ from zhiyuan.indicators.models import Indicator, IndicatorValue, Target, period_
 from zhiyuan.indicators.selectors import card_for, cards, indicator_get
 from zhiyuan.indicators.services import indicator_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.collection_day]  # dates computed at import
 
 THIS_YEAR = timezone.localdate().year
 LAST_YEAR = THIS_YEAR - 1

@@ -24,7 +24,7 @@ from zhiyuan.enterprises.models import Chain, Enterprise, ImportBatch, ParkZone,
 from zhiyuan.enterprises.resources import IMPORT_FIELDS, EnterpriseResource, column_label
 from zhiyuan.enterprises.sizeclass import classify
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.collection_day]  # dates computed at import
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from zhiyuan.investments import services as project_services
 from zhiyuan.servicedesk import services as desk_services
 from zhiyuan.servicedesk.models import Category
 
+pytestmark = pytest.mark.collection_day  # dates computed at import
+
 DISTRICT = ["admin", "leader", "investment", "project", "service_staff", "specialist", "window_clerk", "statistics"]
 OUTSIDERS = ["firm_a", "firm_b", "bank", "city"]
 EDITORS = ["statistics", "admin"]

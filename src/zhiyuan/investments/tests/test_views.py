@@ -42,7 +42,7 @@ from zhiyuan.investments.services import (
     project_transition,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.collection_day]  # dates computed at import
 
 TODAY = timezone.localdate()
 DISTRICT_STAFF = [

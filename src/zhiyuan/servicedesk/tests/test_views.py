@@ -18,7 +18,7 @@ from zhiyuan.servicedesk import services
 from zhiyuan.servicedesk.models import Category, Channel, RequestAttachment, RequestStatus, ServiceRequest, Visit
 from zhiyuan.servicedesk.views import EVENT_LABELS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.collection_day]  # dates computed at import
 
 TODAY = timezone.localdate()
 STAFF_PAGES = ["servicedesk:queue", "servicedesk:list", "servicedesk:dashboard", "servicedesk:visits"]
