@@ -28,7 +28,7 @@ def _inline_enum(choices, **kwargs):
 
     @extend_schema_field({"type": "string", "enum": [value for value, _label in choices]})
     class InlineChoiceField(serializers.ChoiceField):
-        pass
+        """A ChoiceField whose schema is the inline enum above."""
 
     return InlineChoiceField(choices=choices, **kwargs)
 
@@ -36,7 +36,7 @@ def _inline_enum(choices, **kwargs):
 def _nullable_enum(choices, **kwargs):
     @extend_schema_field({"type": "string", "enum": [value for value, _label in choices], "nullable": True})
     class NullableChoiceField(serializers.ChoiceField):
-        pass
+        """A ChoiceField whose schema is the nullable inline enum above."""
 
     return NullableChoiceField(choices=choices, allow_null=True, **kwargs)
 
