@@ -1,5 +1,5 @@
 """Approval-desk forms. They parse input for the services, which do the validation that matters; a
-service's ValidationFailed lands on the matching input (ServiceErrorsMixin)."""
+service's ValidationFailed lands on the matching input (BootstrapFormMixin.add_service_errors)."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -7,11 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from zhiyuan.approvals.models import Application, ApprovalItem, MaterialRequirement
 from zhiyuan.approvals.selectors import items_active
 from zhiyuan.core.forms import BootstrapFormMixin
-from zhiyuan.investments.forms import ServiceErrorsMixin
 from zhiyuan.investments.models import Project
 
 
-class ServiceForm(ServiceErrorsMixin, BootstrapFormMixin, forms.Form):
+class ServiceForm(BootstrapFormMixin, forms.Form):
     """A plain form whose values go to one service."""
 
 

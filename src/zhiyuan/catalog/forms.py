@@ -13,7 +13,6 @@ from zhiyuan.catalog.models import Certification, Product
 from zhiyuan.catalog.search.base import FACETS
 from zhiyuan.catalog.selectors import certifications
 from zhiyuan.core.forms import BootstrapFormMixin
-from zhiyuan.investments.forms import ServiceErrorsMixin
 
 # How much of a search request is read: longer queries are cut, extra values dropped.
 QUERY_MAX_CHARS = 500
@@ -24,7 +23,7 @@ IMAGE_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 
 
-class ProductForm(ServiceErrorsMixin, BootstrapFormMixin, forms.Form):
+class ProductForm(BootstrapFormMixin, forms.Form):
     """A product's fields as the services take them (for adding and for editing)."""
 
     name = forms.CharField(label=_("Product name"), max_length=200)
@@ -117,7 +116,7 @@ class ProductForm(ServiceErrorsMixin, BootstrapFormMixin, forms.Form):
         return {name: value for name, value in data.items() if name in changed}
 
 
-class SupplyNeedForm(ServiceErrorsMixin, BootstrapFormMixin, forms.Form):
+class SupplyNeedForm(BootstrapFormMixin, forms.Form):
     """A material or part the firm buys."""
 
     item = forms.CharField(

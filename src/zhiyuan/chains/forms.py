@@ -8,21 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from zhiyuan.chains.models import TargetStatus
 from zhiyuan.chains.services import SETTABLE_TARGET_STATUSES, TARGET_FIELDS
-from zhiyuan.core.errors import DomainError
-from zhiyuan.core.forms import BootstrapFormMixin
+from zhiyuan.core.forms import BootstrapFormMixin, ServiceErrorsForm
 from zhiyuan.enterprises.models import Enterprise
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class ServiceErrorsForm(BootstrapFormMixin, forms.Form):
-    def add_service_errors(self, error: DomainError) -> None:
-        """Attach the error's field messages to the matching inputs; the rest become non-field errors."""
-        if not error.fields:
-            self.add_error(None, str(error.message))
-        for name, messages in error.fields.items():
-            for message in messages if isinstance(messages, (list, tuple)) else [messages]:
-                self.add_error(name if name in self.fields else None, str(message))
 
 
 class TargetForm(ServiceErrorsForm):

@@ -9,12 +9,12 @@ from zhiyuan.accounts.models import Organisation, OrganisationKind
 from zhiyuan.core.forms import BootstrapFormMixin
 from zhiyuan.credit.models import Feed, Grade, LoanProduct, Purpose
 from zhiyuan.enterprises.models import Industry
-from zhiyuan.investments.forms import ServiceErrorsMixin, date_widget
+from zhiyuan.investments.forms import date_widget
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
 
-class CreditForm(ServiceErrorsMixin, BootstrapFormMixin, forms.Form):
+class CreditForm(BootstrapFormMixin, forms.Form):
     """A plain form whose values go to one credit service."""
 
     def __init__(self, *args, **kwargs):

@@ -5,7 +5,6 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from zhiyuan.core.errors import DomainError
 from zhiyuan.core.forms import BootstrapFormMixin
 from zhiyuan.datalink.models import LogDirection, LogEvent
 
@@ -29,14 +28,6 @@ class CorrectMessageForm(BootstrapFormMixin, forms.Form):
                 params={"error": error.msg, "line": error.lineno, "column": error.colno},
                 code="invalid_json",
             ) from None
-
-    def add_service_errors(self, error: DomainError) -> None:
-        """Attach a service error to the payload (or to the form when it names another field or none)."""
-        for name, messages in error.fields.items():
-            for message in messages if isinstance(messages, (list, tuple)) else [messages]:
-                self.add_error(name if name in self.fields else None, message)
-        if not error.fields:
-            self.add_error(None, error.message)
 
 
 class LogFilterForm(BootstrapFormMixin, forms.Form):

@@ -4,7 +4,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhiyuan.accounts.selectors import specialists
-from zhiyuan.core.errors import ValidationFailed
 from zhiyuan.core.forms import BootstrapFormMixin
 from zhiyuan.enterprises.models import Enterprise
 from zhiyuan.enterprises.services import EDITABLE_FIELDS, FIRM_EDITABLE_FIELDS
@@ -49,12 +48,6 @@ class EnterpriseForm(BootstrapFormMixin, forms.ModelForm):
         """The cleaned values to hand to the service: all fields on create, changed ones on update."""
         names = self.fields if not self.instance.pk else self.changed_data
         return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
-
-    def add_service_errors(self, error: ValidationFailed) -> None:
-        """Attach the service's field errors to the matching inputs."""
-        for name, messages in error.fields.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)
 
 
 class FirmProfileForm(EnterpriseForm):

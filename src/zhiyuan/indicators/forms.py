@@ -8,25 +8,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhiyuan.core.errors import DomainError
-from zhiyuan.core.forms import BootstrapFormMixin
+from zhiyuan.core.forms import ServiceErrorsForm
 from zhiyuan.indicators.models import Group, PeriodType
 from zhiyuan.indicators.services import FIRST_YEAR, INDICATOR_FIELDS, LAST_YEAR
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class ServiceErrorsForm(BootstrapFormMixin, forms.Form):
-    def add_service_errors(self, error: DomainError) -> None:
-        """Attach the error's field messages to the matching inputs; the rest become non-field errors."""
-        if not error.fields:
-            self.add_error(None, str(error.message))
-        for name, messages in error.fields.items():
-            for message in messages if isinstance(messages, (list, tuple)) else [messages]:
-                self.add_error(name if name in self.fields else None, str(message))
-            if name in self.fields:
-                widget = self.fields[name].widget
-                widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
 
 def _number_input(**attrs) -> forms.TextInput:

@@ -43,14 +43,6 @@ class KeyProjectUploadForm(BootstrapFormMixin, forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx," + XLSX_TYPE}),
     )
 
-    def add_service_errors(self, error: DomainError) -> None:
-        """Attach a service error to the year or file input (or the form when it names neither)."""
-        if not error.fields:
-            self.add_error(None, str(error.message))
-        for name, messages in error.fields.items():
-            for message in messages if isinstance(messages, (list, tuple)) else [messages]:
-                self.add_error(name if name in self.fields else None, str(message))
-
 
 class ProgressReportForm(BootstrapFormMixin, forms.Form):
     """Which month's 推进表."""

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhiyuan.accounts.models import Organisation, OrganisationKind, Role, User
-from zhiyuan.core.errors import DomainError
 from zhiyuan.core.forms import BootstrapFormMixin
 from zhiyuan.enterprises.selectors import enterprises_visible_to
 from zhiyuan.investments.models import DecisionKind, Project, Stage
@@ -50,24 +49,7 @@ class DynamicFieldsForm(forms.Form):
         """Add the fields that depend on the form's arguments; the base form has none to add."""
 
 
-class ServiceErrorsMixin:
-    """Service errors land on the matching inputs; the rest become non-field errors."""
-
-    # Service field name → form field name, where they differ.
-    service_field_names: dict[str, str] = {}
-
-    def add_service_errors(self, error: DomainError) -> None:
-        """Attach the error's field messages to the matching inputs (others become non-field errors);
-        an error without fields becomes one non-field error."""
-        for name, messages in error.fields.items():
-            target = self.service_field_names.get(name, name)
-            for message in messages if isinstance(messages, (list, tuple)) else [messages]:
-                self.add_error(target if target in self.fields else None, message)
-        if not error.fields:
-            self.add_error(None, error.message)
-
-
-class ServiceForm(ServiceErrorsMixin, BootstrapFormMixin, DynamicFieldsForm):
+class ServiceForm(BootstrapFormMixin, DynamicFieldsForm):
     """A plain form whose values go to one service."""
 
 
@@ -82,7 +64,7 @@ class MonthField(forms.DateField):
         return day.replace(day=1) if day else day
 
 
-class ProjectForm(ServiceErrorsMixin, BootstrapFormMixin, forms.ModelForm):
+class ProjectForm(BootstrapFormMixin, forms.ModelForm):
     """A lead (线索) when creating; every descriptive field when editing. Stage and status have their
     own forms; the service validates, this form only parses."""
 

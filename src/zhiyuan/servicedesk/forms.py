@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from zhiyuan.accounts.models import Organisation, OrganisationKind, Role, User
 from zhiyuan.core.forms import BootstrapFormMixin
 from zhiyuan.enterprises.selectors import enterprises_visible_to
-from zhiyuan.investments.forms import ServiceErrorsMixin, date_widget
+from zhiyuan.investments.forms import date_widget
 from zhiyuan.servicedesk.models import Category, Channel, RequestStatus
 
 OPEN_STATUSES = [
@@ -45,7 +45,7 @@ def district_departments():
     return Organisation.objects.filter(kind=OrganisationKind.DISTRICT).order_by("name")
 
 
-class ServiceForm(ServiceErrorsMixin, BootstrapFormMixin, forms.Form):
+class ServiceForm(BootstrapFormMixin, forms.Form):
     """A plain form whose values go to one service."""
 
     service_field_names = {**STRUCTURED_NAMES, "uploaded_file": "attachment", "attachments": "attachment"}
