@@ -27,6 +27,7 @@ from zhiyuan.chains.forms import (
     TargetImportForm,
 )
 from zhiyuan.chains.models import Position
+from zhiyuan.core import uploads
 from zhiyuan.core.errors import DomainError, NotFoundError, ValidationFailed
 from zhiyuan.core.uploads import PendingUploads
 from zhiyuan.enterprises.models import Enterprise
@@ -326,12 +327,7 @@ def _render_preview(request, token, entry, *, report=None, error=None, status=20
 @require_GET
 def import_preview(request, token):
     _targeter(request.user)
-    entry = _uploads(request).get(token)
-    try:
-        report = _run(request, entry, dry_run=True)
-    except DomainError as error:
-        return _render_preview(request, token, entry, error=error.message, status=400)
-    return _render_preview(request, token, entry, report=report, status=200 if report.ok else 400)
+    return uploads.import_preview(request, token, uploads=_uploads(request), run=_run, render=_render_preview)
 
 
 @login_required
@@ -339,14 +335,10 @@ def import_preview(request, token):
 def import_confirm(request, token):
     """Import for real; should rows have gone bad since the check, nothing is written and they are shown."""
     _targeter(request.user)
-    entry = _uploads(request).get(token)
-    try:
-        report = _run(request, entry, dry_run=False)
-    except DomainError as error:
-        return _render_preview(request, token, entry, error=error.message, status=400)
-    if not report.written:
-        return _render_preview(request, token, entry, report=report, status=400)
-    _uploads(request).forget(token)
+    outcome = uploads.import_confirm(request, token, uploads=_uploads(request), run=_run, render=_render_preview)
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    report, _entry = outcome
     messages.success(request, _("%(count)d targets imported.") % {"count": len(report.rows)})
     return redirect("chains:gaps")
 

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from typing import IO, Any
 
 from django.core.files.storage import default_storage
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone
+
+from zhiyuan.core.errors import DomainError
 
 STALE_AFTER = dt.timedelta(days=1)
 
@@ -69,3 +72,35 @@ class PendingUploads:
             path = f"{self.directory}/{name}"
             if default_storage.get_modified_time(path) < cutoff:
                 default_storage.delete(path)
+
+
+# An import run on a pending upload: (request, entry, dry_run=) → its report (with .ok and .written).
+ImportRun = Callable[..., Any]
+# The preview page: (request, token, entry, report=, error=, status=) → the response.
+PreviewRender = Callable[..., HttpResponse]
+
+
+def import_preview(request, token: str, *, uploads: PendingUploads, run: ImportRun, render: PreviewRender):
+    """The check of a pending upload: its dry run, or the file's problem (400), or its bad rows (400)."""
+    entry = uploads.get(token)
+    try:
+        report = run(request, entry, dry_run=True)
+    except DomainError as error:
+        return render(request, token, entry, error=error.message, status=400)
+    return render(request, token, entry, report=report, status=200 if report.ok else 400)
+
+
+def import_confirm(request, token: str, *, uploads: PendingUploads, run: ImportRun, render: PreviewRender):
+    """Import a pending upload for real. Returns (report, entry) once written, the upload forgotten;
+    should the file or its rows have gone bad since the check, nothing is written and the preview's
+    response showing why is returned instead."""
+    entry = uploads.get(token)
+    try:
+        report = run(request, entry, dry_run=False)
+    except DomainError as error:
+        return render(request, token, entry, error=error.message, status=400)
+    if not report.written:
+        return render(request, token, entry, report=report, status=400)
+    uploads.forget(token)
+    return report, entry
+

@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhiyuan.accounts.permissions import is_district_staff
-from zhiyuan.core.errors import DomainError, ValidationFailed
+from zhiyuan.core import uploads
+from zhiyuan.core.errors import ValidationFailed
 from zhiyuan.core.forms import BootstrapFormMixin
 from zhiyuan.core.uploads import PendingUploads
 from zhiyuan.investments import imports
@@ -101,12 +102,7 @@ def _render_preview(request, token: str, entry: dict, report=None, error=None, s
 def key_import_preview(request, token):
     """The dry run: what each row would do, or every bad row with its column and reason."""
     _importer(request.user)
-    entry = _uploads(request).get(token)
-    try:
-        report = _run(request, entry, dry_run=True)
-    except DomainError as error:
-        return _render_preview(request, token, entry, error=error.message, status=400)
-    return _render_preview(request, token, entry, report=report, status=200 if report.ok else 400)
+    return uploads.import_preview(request, token, uploads=_uploads(request), run=_run, render=_render_preview)
 
 
 @login_required
@@ -114,14 +110,10 @@ def key_import_preview(request, token):
 def key_import_confirm(request, token):
     """Import for real; should rows have gone bad since the preview, nothing is written and they are shown."""
     _importer(request.user)
-    entry = _uploads(request).get(token)
-    try:
-        report = _run(request, entry, dry_run=False)
-    except DomainError as error:
-        return _render_preview(request, token, entry, error=error.message, status=400)
-    if not report.written:
-        return _render_preview(request, token, entry, report=report, status=400)
-    _uploads(request).forget(token)
+    outcome = uploads.import_confirm(request, token, uploads=_uploads(request), run=_run, render=_render_preview)
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    report, entry = outcome
     request.session[f"{SESSION_KEY}_result"] = {
         "token": token,
         "name": entry["name"],
